@@ -1,0 +1,137 @@
+//! An Iceberg catalog from [`CatalogConfig`]: SQL (SQLite / PostgreSQL), REST or Glue, built with
+//! iceberg-rust's own catalog crates. Table files go through a FileIO that carries the same S3
+//! settings as the landing-bucket client ([`crate::storage::file_io_props`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use iceberg::io::{LocalFsStorageFactory, StorageFactory};
+use iceberg::{Catalog, CatalogBuilder};
+use iceberg_catalog_glue::GlueCatalogBuilder;
+use iceberg_catalog_rest::RestCatalogBuilder;
+use iceberg_catalog_sql::SqlCatalogBuilder;
+use iceberg_storage_opendal::OpenDalStorageFactory;
+
+use crate::config::{CatalogConfig, CatalogKind, S3Config};
+use crate::storage::file_io_props;
+
+/// Errors opening the catalog.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The catalog could not be opened (bad URL, unreachable database or endpoint).
+    #[error("cannot open the {kind} catalog at `{target}`: {source}")]
+    Open {
+        /// `sql`, `rest` or `glue`.
+        kind: &'static str,
+        /// URI or warehouse that was tried.
+        target: String,
+        /// Underlying error.
+        source: iceberg::Error,
+    },
+    /// A SQLite catalog directory could not be created.
+    #[error("cannot create directory for SQLite catalog `{path}`: {source}")]
+    SqliteDir {
+        /// Directory path.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Storage factory for a warehouse URL: local files for `file://`, S3 (opendal) otherwise.
+fn storage_factory(warehouse: &str) -> Arc<dyn StorageFactory> {
+    if warehouse.starts_with("file://") {
+        Arc::new(LocalFsStorageFactory)
+    } else {
+        Arc::new(OpenDalStorageFactory::S3 { customized_credential_load: None })
+    }
+}
+
+/// Opens the configured catalog.
+pub async fn open_catalog(cfg: &CatalogConfig, s3: &S3Config) -> Result<Arc<dyn Catalog>, CatalogError> {
+    let mut props: HashMap<String, String> = file_io_props(s3);
+    props.insert("warehouse".into(), cfg.warehouse.clone());
+    let factory = storage_factory(&cfg.warehouse);
+    match cfg.kind {
+        CatalogKind::Sql => {
+            let uri = cfg.uri.clone().unwrap_or_default();
+            let sqlite = uri.starts_with("sqlite:");
+            if sqlite {
+                ensure_sqlite_dir(&uri)?;
+            }
+            props.insert("uri".into(), sqlite_create_mode(&uri));
+            // SQLite wants `?` placeholders; PostgreSQL wants `$1` (the crate's default).
+            props.insert("sql_bind_style".into(), if sqlite { "QMark" } else { "DollarNumeric" }.into());
+            let catalog = SqlCatalogBuilder::default()
+                .with_storage_factory(factory)
+                .load(&cfg.name, props)
+                .await
+                .map_err(|source| CatalogError::Open { kind: "sql", target: uri.clone(), source })?;
+            Ok(Arc::new(catalog))
+        }
+        CatalogKind::Rest => {
+            let uri = cfg.uri.clone().unwrap_or_default();
+            props.insert("uri".into(), uri.clone());
+            if let Some(c) = &cfg.credential {
+                props.insert("credential".into(), c.clone());
+            }
+            let catalog = RestCatalogBuilder::default()
+                .with_storage_factory(factory)
+                .load(&cfg.name, props)
+                .await
+                .map_err(|source| CatalogError::Open { kind: "rest", target: uri, source })?;
+            Ok(Arc::new(catalog))
+        }
+        CatalogKind::Glue => {
+            props.insert("region_name".into(), s3.region.clone());
+            if let Some(id) = &cfg.glue_catalog_id {
+                props.insert("catalog_id".into(), id.clone());
+            }
+            let catalog = GlueCatalogBuilder::default()
+                .with_storage_factory(factory)
+                .load(&cfg.name, props)
+                .await
+                .map_err(|source| CatalogError::Open { kind: "glue", target: cfg.warehouse.clone(), source })?;
+            Ok(Arc::new(catalog))
+        }
+    }
+}
+
+/// SQLite URLs get `mode=rwc` so the catalog file is created on first use.
+fn sqlite_create_mode(uri: &str) -> String {
+    if uri.starts_with("sqlite:") && !uri.contains("mode=") && !uri.contains(":memory:") {
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        format!("{uri}{sep}mode=rwc")
+    } else {
+        uri.to_string()
+    }
+}
+
+fn ensure_sqlite_dir(uri: &str) -> Result<(), CatalogError> {
+    let path = uri
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| CatalogError::SqliteDir { path: dir.display().to_string(), source })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_once() {
+        assert_eq!(sqlite_create_mode("sqlite:///tmp/c.db"), "sqlite:///tmp/c.db?mode=rwc");
+        assert_eq!(sqlite_create_mode("sqlite:///tmp/c.db?mode=ro"), "sqlite:///tmp/c.db?mode=ro");
+        assert_eq!(sqlite_create_mode("postgres://h/db"), "postgres://h/db");
+    }
+}

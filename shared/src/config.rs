@@ -1,0 +1,349 @@
+//! Configuration from environment variables, validated once at init.
+//!
+//! Every problem is collected and reported together, each naming its variable and the fix, so a
+//! misconfigured Lambda fails its first cold start with one readable message.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Which Iceberg catalog Floe talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogKind {
+    /// SQL catalog (SQLite file or PostgreSQL), the JDBC/pyiceberg SqlCatalog layout.
+    Sql,
+    /// Iceberg REST catalog.
+    Rest,
+    /// AWS Glue Data Catalog.
+    Glue,
+}
+
+/// Catalog settings (`FLOE_CATALOG_*`, `FLOE_WAREHOUSE`).
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    /// `FLOE_CATALOG_TYPE`: `sql` (default), `rest` or `glue`.
+    pub kind: CatalogKind,
+    /// `FLOE_CATALOG_NAME`: catalog name recorded in the SQL catalog's rows (default `floe`).
+    pub name: String,
+    /// `FLOE_CATALOG_URI`: SQL URL (`sqlite:///path/catalog.db`, `postgres://...`) or REST URL.
+    pub uri: Option<String>,
+    /// `FLOE_WAREHOUSE`: where new tables live, e.g. `s3://warehouse/` or `file:///tmp/wh`.
+    pub warehouse: String,
+    /// `FLOE_CATALOG_CREDENTIAL`: REST OAuth2 client credential `id:secret` (optional).
+    pub credential: Option<String>,
+    /// `FLOE_CATALOG_ID`: Glue catalog id (AWS account), optional.
+    pub glue_catalog_id: Option<String>,
+}
+
+/// S3 client settings, shared by object_store (landing objects) and Iceberg's FileIO (table files).
+#[derive(Debug, Clone, Default)]
+pub struct S3Config {
+    /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: custom endpoint (MinIO, SeaweedFS); AWS when unset.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION` / `AWS_DEFAULT_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID` (optional: the SDK chain is used when unset).
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN`.
+    pub session_token: Option<String>,
+    /// `FLOE_S3_PATH_STYLE`: path-style addressing (default `true` with a custom endpoint).
+    pub path_style: bool,
+}
+
+impl S3Config {
+    /// Plain HTTP is allowed only when the endpoint itself says `http://`.
+    pub fn allow_http(&self) -> bool {
+        self.endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (CloudWatch Logs Insights friendly); default inside Lambda.
+    Json,
+    /// Human-readable text; default elsewhere.
+    Text,
+}
+
+/// Floe's whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Catalog settings.
+    pub catalog: CatalogConfig,
+    /// S3 settings.
+    pub s3: S3Config,
+    /// `FLOE_TABLE_SPECS`: directory (or single file) of `*.toml` table specs, local or `s3://`.
+    pub table_specs: String,
+    /// `FLOE_DEFAULT_NAMESPACE`: namespace for specs that name none (default `floe`).
+    pub default_namespace: String,
+    /// `FLOE_BATCH_ROWS`: rows per Arrow record batch while decoding (default 65536).
+    pub batch_rows: usize,
+    /// `FLOE_COMMIT_MAX_ATTEMPTS`: Floe-level commit attempts on conflict (default 10).
+    pub commit_max_attempts: u32,
+    /// `FLOE_LOG_FORMAT`: `json` or `text`.
+    pub log_format: LogFormat,
+    /// `FLOE_LOG_LEVEL` / `RUST_LOG` filter (default `info`).
+    pub log_filter: String,
+}
+
+/// One invalid or missing variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// All problems found while reading the environment.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError {
+    /// Each problem, in the order found.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid Floe configuration:")?;
+        for p in &self.problems {
+            write!(f, "\n  - {}: {}", p.variable, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Reads configuration from a map of variables (the environment, or a test's map).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let kind = match get("FLOE_CATALOG_TYPE").as_deref().unwrap_or("sql") {
+            "sql" => CatalogKind::Sql,
+            "rest" => CatalogKind::Rest,
+            "glue" => CatalogKind::Glue,
+            other => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_CATALOG_TYPE",
+                    message: format!("unknown catalog type `{other}`; use `sql`, `rest` or `glue`"),
+                });
+                CatalogKind::Sql
+            }
+        };
+        let uri = get("FLOE_CATALOG_URI");
+        match (&kind, &uri) {
+            (CatalogKind::Sql, None) => problems.push(ConfigProblem {
+                variable: "FLOE_CATALOG_URI",
+                message: "required for the SQL catalog, e.g. `sqlite:///tmp/floe/catalog.db?mode=rwc` or `postgres://user:pw@host/db`".into(),
+            }),
+            (CatalogKind::Sql, Some(u)) if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_CATALOG_URI",
+                    message: format!("`{u}` is not a SQL URL; use `sqlite://...` or `postgres://...`"),
+                })
+            }
+            (CatalogKind::Rest, None) => problems.push(ConfigProblem {
+                variable: "FLOE_CATALOG_URI",
+                message: "required for the REST catalog, e.g. `http://127.0.0.1:8181`".into(),
+            }),
+            _ => {}
+        }
+        let warehouse = match get("FLOE_WAREHOUSE") {
+            Some(w) if w.starts_with("s3://") || w.starts_with("file://") => w,
+            Some(w) if kind == CatalogKind::Rest => w,
+            Some(w) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_WAREHOUSE",
+                    message: format!("`{w}` must be an `s3://bucket/prefix` or `file:///path` URL"),
+                });
+                w
+            }
+            None => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_WAREHOUSE",
+                    message: "required: where tables live, e.g. `s3://my-warehouse/`".into(),
+                });
+                String::new()
+            }
+        };
+
+        let endpoint = get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL"));
+        if let Some(e) = &endpoint {
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                problems.push(ConfigProblem {
+                    variable: "AWS_ENDPOINT_URL",
+                    message: format!("`{e}` must start with http:// or https://"),
+                });
+            }
+        }
+        let path_style = parse_bool(
+            &mut problems,
+            "FLOE_S3_PATH_STYLE",
+            get("FLOE_S3_PATH_STYLE"),
+            endpoint.is_some(),
+        );
+        let access_key_id = get("AWS_ACCESS_KEY_ID");
+        let secret_access_key = get("AWS_SECRET_ACCESS_KEY");
+        if access_key_id.is_some() != secret_access_key.is_some() {
+            problems.push(ConfigProblem {
+                variable: "AWS_SECRET_ACCESS_KEY",
+                message: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together".into(),
+            });
+        }
+        let s3 = S3Config {
+            endpoint,
+            region: get("AWS_REGION")
+                .or_else(|| get("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".into()),
+            access_key_id,
+            secret_access_key,
+            session_token: get("AWS_SESSION_TOKEN"),
+            path_style,
+        };
+
+        let table_specs = get("FLOE_TABLE_SPECS").unwrap_or_else(|| {
+            problems.push(ConfigProblem {
+                variable: "FLOE_TABLE_SPECS",
+                message: "required: a directory or s3:// prefix holding the `*.toml` table specs".into(),
+            });
+            String::new()
+        });
+        if !table_specs.is_empty() && !table_specs.starts_with("s3://") && !PathBuf::from(&table_specs).exists() {
+            problems.push(ConfigProblem {
+                variable: "FLOE_TABLE_SPECS",
+                message: format!("`{table_specs}` does not exist"),
+            });
+        }
+
+        let batch_rows = parse_num(&mut problems, "FLOE_BATCH_ROWS", get("FLOE_BATCH_ROWS"), 65_536usize, 1..=1_048_576);
+        let commit_max_attempts =
+            parse_num(&mut problems, "FLOE_COMMIT_MAX_ATTEMPTS", get("FLOE_COMMIT_MAX_ATTEMPTS"), 10u32, 1..=100);
+        let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        let log_format = match get("FLOE_LOG_FORMAT").as_deref() {
+            None => if in_lambda { LogFormat::Json } else { LogFormat::Text },
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_LOG_FORMAT",
+                    message: format!("unknown log format `{other}`; use `json` or `text`"),
+                });
+                LogFormat::Text
+            }
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Config {
+            catalog: CatalogConfig {
+                kind,
+                name: get("FLOE_CATALOG_NAME").unwrap_or_else(|| "floe".into()),
+                uri,
+                warehouse,
+                credential: get("FLOE_CATALOG_CREDENTIAL"),
+                glue_catalog_id: get("FLOE_CATALOG_ID"),
+            },
+            s3,
+            table_specs,
+            default_namespace: get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into()),
+            batch_rows,
+            commit_max_attempts,
+            log_format,
+            log_filter: get("FLOE_LOG_LEVEL")
+                .or_else(|| get("RUST_LOG"))
+                .unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+fn parse_bool(problems: &mut Vec<ConfigProblem>, var: &'static str, v: Option<String>, default: bool) -> bool {
+    match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => default,
+        Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(other) => {
+            problems.push(ConfigProblem { variable: var, message: format!("`{other}` is not a boolean; use true or false") });
+            default
+        }
+    }
+}
+
+fn parse_num<T>(
+    problems: &mut Vec<ConfigProblem>,
+    var: &'static str,
+    v: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> T
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = v else { return default };
+    match raw.parse::<T>() {
+        Ok(n) if range.contains(&n) => n,
+        _ => {
+            problems.push(ConfigProblem {
+                variable: var,
+                message: format!("`{raw}` must be a number from {} to {}", range.start(), range.end()),
+            });
+            default
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_variable() {
+        let err = Config::from_vars(&vars(&[
+            ("FLOE_CATALOG_TYPE", "hive"),
+            ("FLOE_BATCH_ROWS", "zero"),
+            ("AWS_ENDPOINT_URL", "localhost:9000"),
+        ]))
+        .unwrap_err();
+        let names: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
+        for expected in ["FLOE_CATALOG_TYPE", "FLOE_WAREHOUSE", "AWS_ENDPOINT_URL", "FLOE_TABLE_SPECS", "FLOE_BATCH_ROWS"] {
+            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        }
+        assert!(err.to_string().contains("unknown catalog type `hive`"));
+    }
+
+    #[test]
+    fn custom_endpoint_defaults_to_path_style_and_http_only_when_endpoint_is_http() {
+        let dir = std::env::temp_dir();
+        let c = Config::from_vars(&vars(&[
+            ("FLOE_CATALOG_URI", "sqlite:///tmp/c.db"),
+            ("FLOE_WAREHOUSE", "s3://wh/"),
+            ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+        ]))
+        .unwrap();
+        assert!(c.s3.path_style);
+        assert!(c.s3.allow_http());
+        assert_eq!(c.batch_rows, 65_536);
+        let aws = S3Config { endpoint: Some("https://s3.amazonaws.com".into()), ..Default::default() };
+        assert!(!aws.allow_http());
+    }
+}

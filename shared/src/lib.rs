@@ -1,0 +1,71 @@
+//! Floe's common crate: everything the Lambda functions share.
+//!
+//! Data flows one way: [`event`] → [`source`] → [`format`] (decode to record batches) →
+//! [`write`] (Parquet data files) → [`commit`] (snapshot); beside them [`config`], [`storage`],
+//! [`catalog`], [`spec`] (table specs and routing), [`table`] and [`telemetry`]. [`ingest`] wires
+//! the pipeline.
+
+pub mod catalog;
+pub mod commit;
+pub mod config;
+pub mod event;
+pub mod format;
+pub mod ingest;
+pub mod source;
+pub mod spec;
+pub mod storage;
+pub mod table;
+pub mod telemetry;
+pub mod write;
+
+/// Floe's error at the crate edge, classified retryable or not.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// Table specs are invalid.
+    #[error(transparent)]
+    Spec(#[from] spec::SpecError),
+    /// No table routes the object.
+    #[error(transparent)]
+    NoRoute(#[from] spec::NoRoute),
+    /// Storage client error.
+    #[error(transparent)]
+    Storage(#[from] storage::StorageError),
+    /// Catalog could not be opened.
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    /// The object could not be read.
+    #[error("{object}: cannot read object: {source}")]
+    Read {
+        /// The object.
+        object: String,
+        /// Cause.
+        source: object_store::Error,
+    },
+    /// The object's content could not be decoded.
+    #[error(transparent)]
+    Format(#[from] format::FormatError),
+    /// Iceberg (table load/create, file write).
+    #[error("iceberg: {0}")]
+    Iceberg(#[from] iceberg::Error),
+    /// Commit failed.
+    #[error(transparent)]
+    Commit(#[from] commit::CommitError),
+}
+
+impl Error {
+    /// Whether retrying the same work could succeed (network, throttling, commit conflicts);
+    /// bad data and bad configuration never do.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Config(_) | Error::Spec(_) | Error::NoRoute(_) => false,
+            Error::Storage(_) | Error::Catalog(_) => true,
+            Error::Read { source, .. } => !matches!(source, object_store::Error::NotFound { .. }),
+            Error::Format(e) => e.is_retryable(),
+            Error::Iceberg(e) => e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected),
+            Error::Commit(e) => e.is_retryable(),
+        }
+    }
+}

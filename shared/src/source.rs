@@ -1,0 +1,83 @@
+//! The source object: which S3 object (and which version of it) an event is about, and the
+//! idempotency key that recognises the same object version when an event is delivered again.
+
+use serde::{Deserialize, Serialize};
+
+/// One object to ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key, decoded (never URL-encoded).
+    pub key: String,
+    /// Version id when the bucket is versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// ETag without quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// S3 event sequencer (orders events of one key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer: Option<String>,
+    /// Size in bytes, when the event says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Content-Encoding, when known (gzip/zstd detection for keys without an extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+}
+
+impl ObjectRef {
+    /// An object by bucket and key only (identity filled in later from a HEAD request).
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            key: key.into(),
+            version_id: None,
+            etag: None,
+            sequencer: None,
+            size: None,
+            content_encoding: None,
+        }
+    }
+
+    /// `s3://bucket/key`, for messages.
+    pub fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// Whether the object version is pinned down (version id or ETag known).
+    pub fn has_identity(&self) -> bool {
+        self.version_id.is_some() || self.etag.is_some()
+    }
+
+    /// Key identifying this object version: the version id when the bucket is versioned, else the
+    /// ETag. The same content written again under the same key is therefore the same version.
+    pub fn idempotency_key(&self) -> String {
+        match (&self.version_id, &self.etag) {
+            (Some(v), _) => format!("{}#version={v}", self.url()),
+            (None, Some(e)) => format!("{}#etag={e}", self.url()),
+            (None, None) => format!("{}#sequencer={}", self.url(), self.sequencer.as_deref().unwrap_or("")),
+        }
+    }
+}
+
+/// Strips the quotes S3 puts around ETags.
+pub fn normalize_etag(etag: &str) -> String {
+    etag.trim().trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_key_prefers_version_then_etag() {
+        let mut o = ObjectRef::new("b", "k/x.csv");
+        o.etag = Some("abc".into());
+        assert_eq!(o.idempotency_key(), "s3://b/k/x.csv#etag=abc");
+        o.version_id = Some("v1".into());
+        assert_eq!(o.idempotency_key(), "s3://b/k/x.csv#version=v1");
+        assert_eq!(normalize_etag("\"abc\""), "abc");
+    }
+}

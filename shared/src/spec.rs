@@ -1,0 +1,508 @@
+//! Table specs: one declarative TOML file per table (schema with Iceberg types, partition spec,
+//! sort order, properties, the S3 key prefixes routed to it, input format options), and the
+//! router that maps an object key to exactly one table or refuses it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use iceberg::spec::{
+    NestedField, NullOrder, PrimitiveType, Schema, SortDirection, SortField, SortOrder, Transform, Type,
+    UnboundPartitionSpec,
+};
+use iceberg::{NamespaceIdent, TableCreation, TableIdent};
+use serde::Deserialize;
+
+use crate::format::{Compression, InputFormat};
+use crate::storage::{StorageError, Stores};
+
+/// Errors loading or using table specs.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// A spec file could not be read.
+    #[error("cannot read table spec `{location}`: {message}")]
+    Read {
+        /// File path or URL.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A spec file is not valid.
+    #[error("invalid table spec `{location}`: {message}")]
+    Invalid {
+        /// File path or URL.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Storage could not be reached.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// CSV options of a table's input.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsvOptions {
+    /// First line holds column names (default true). Columns are matched to the table by name.
+    pub header: bool,
+    /// Field delimiter (default `,`).
+    pub delimiter: char,
+    /// Quote character (default `"`).
+    pub quote: char,
+    /// Escape character (default none: quotes are doubled).
+    pub escape: Option<char>,
+    /// Values read as null (default: empty field).
+    pub null_values: Vec<String>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self { header: true, delimiter: ',', quote: '"', escape: None, null_values: vec![String::new()] }
+    }
+}
+
+/// One column of the table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Column name (also the CSV header / JSON key / Parquet column it is read from).
+    pub name: String,
+    /// Iceberg primitive type: boolean, int, long, float, double, decimal(P,S), date, time,
+    /// timestamp, timestamptz, string, uuid, binary, fixed[N].
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Whether the column must be present and non-null (default false).
+    #[serde(default)]
+    pub required: bool,
+    /// Column documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// One partition field.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionFieldSpec {
+    /// Source column name.
+    pub column: String,
+    /// Iceberg transform: identity, bucket[N], truncate[W], year, month, day, hour, void.
+    #[serde(default = "identity")]
+    pub transform: String,
+    /// Partition field name (default `<column>_<transform>`, or the column for identity).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn identity() -> String {
+    "identity".into()
+}
+
+/// One sort field.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SortFieldSpec {
+    /// Source column name.
+    pub column: String,
+    /// Descending order (default ascending).
+    #[serde(default)]
+    pub descending: bool,
+    /// Nulls first (default: first for ascending, last for descending).
+    #[serde(default)]
+    pub nulls_first: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    namespace: Option<String>,
+    name: String,
+    prefixes: Vec<String>,
+    #[serde(default)]
+    buckets: Vec<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    compression: Option<String>,
+    columns: Vec<ColumnSpec>,
+    #[serde(default)]
+    partition: Vec<PartitionFieldSpec>,
+    #[serde(default)]
+    sort: Vec<SortFieldSpec>,
+    #[serde(default)]
+    properties: BTreeMap<String, String>,
+    #[serde(default)]
+    csv: CsvOptions,
+}
+
+/// A validated table spec.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// Namespace and name of the Iceberg table.
+    pub ident: TableIdent,
+    /// S3 key prefixes routed to this table.
+    pub prefixes: Vec<String>,
+    /// Buckets the prefixes apply to (empty: any bucket).
+    pub buckets: Vec<String>,
+    /// Input format; when `None` it is taken from the object's extension.
+    pub format: Option<InputFormat>,
+    /// Compression; when `None` it is taken from the extension or Content-Encoding.
+    pub compression: Option<Compression>,
+    /// Columns in table order.
+    pub columns: Vec<ColumnSpec>,
+    /// Partition fields.
+    pub partition: Vec<PartitionFieldSpec>,
+    /// Sort fields.
+    pub sort: Vec<SortFieldSpec>,
+    /// Table properties set at creation.
+    pub properties: BTreeMap<String, String>,
+    /// CSV options.
+    pub csv: CsvOptions,
+    /// The Iceberg schema (field ids 1..=n in column order).
+    pub schema: Schema,
+}
+
+impl TableSpec {
+    /// Parses and validates one spec; `location` names it in errors.
+    pub fn from_toml(text: &str, location: &str, default_namespace: &str) -> Result<Self, SpecError> {
+        let invalid = |message: String| SpecError::Invalid { location: location.to_string(), message };
+        let raw: RawSpec = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if raw.prefixes.is_empty() {
+            return Err(invalid("`prefixes` must list at least one S3 key prefix".into()));
+        }
+        if raw.columns.is_empty() {
+            return Err(invalid("`columns` must list at least one column".into()));
+        }
+        let mut fields = Vec::with_capacity(raw.columns.len());
+        let mut seen = HashMap::new();
+        for (i, c) in raw.columns.iter().enumerate() {
+            if seen.insert(c.name.clone(), i).is_some() {
+                return Err(invalid(format!("column `{}` is declared twice", c.name)));
+            }
+            let ty = parse_primitive(&c.type_name)
+                .map_err(|m| invalid(format!("column `{}`: {m}", c.name)))?;
+            let id = i as i32 + 1;
+            let mut f = if c.required {
+                NestedField::required(id, &c.name, Type::Primitive(ty))
+            } else {
+                NestedField::optional(id, &c.name, Type::Primitive(ty))
+            };
+            if let Some(doc) = &c.doc {
+                f = f.with_doc(doc);
+            }
+            fields.push(f.into());
+        }
+        let schema = Schema::builder()
+            .with_fields(fields)
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+        let format = raw
+            .format
+            .as_deref()
+            .map(|f| InputFormat::from_str(f).map_err(invalid))
+            .transpose()?;
+        let compression = raw
+            .compression
+            .as_deref()
+            .map(|c| Compression::from_str(c).map_err(invalid))
+            .transpose()?;
+        let spec = TableSpec {
+            ident: TableIdent::new(
+                NamespaceIdent::from_strs(raw.namespace.as_deref().unwrap_or(default_namespace).split('.'))
+                    .map_err(|e| invalid(e.to_string()))?,
+                raw.name,
+            ),
+            prefixes: raw.prefixes,
+            buckets: raw.buckets,
+            format,
+            compression,
+            columns: raw.columns,
+            partition: raw.partition,
+            sort: raw.sort,
+            properties: raw.properties,
+            csv: raw.csv,
+            schema,
+        };
+        spec.partition_spec().map_err(invalid)?;
+        spec.sort_order().map_err(invalid)?;
+        Ok(spec)
+    }
+
+    fn field_id(&self, column: &str) -> Result<i32, String> {
+        self.schema
+            .field_by_name(column)
+            .map(|f| f.id)
+            .ok_or_else(|| format!("`{column}` is not a column of the table"))
+    }
+
+    /// The unbound partition spec.
+    pub fn partition_spec(&self) -> Result<UnboundPartitionSpec, String> {
+        let mut b = UnboundPartitionSpec::builder();
+        for p in &self.partition {
+            let transform = Transform::from_str(&p.transform)
+                .map_err(|e| format!("partition on `{}`: {e}", p.column))?;
+            let name = p.name.clone().unwrap_or_else(|| match transform {
+                Transform::Identity => p.column.clone(),
+                _ => format!("{}_{}", p.column, transform_suffix(&transform)),
+            });
+            b = b
+                .add_partition_field(self.field_id(&p.column)?, name, transform)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(b.build())
+    }
+
+    /// The sort order (unsorted when no sort fields are given).
+    pub fn sort_order(&self) -> Result<SortOrder, String> {
+        if self.sort.is_empty() {
+            return Ok(SortOrder::unsorted_order());
+        }
+        let mut b = SortOrder::builder();
+        for s in &self.sort {
+            let direction = if s.descending { SortDirection::Descending } else { SortDirection::Ascending };
+            let nulls_first = s.nulls_first.unwrap_or(!s.descending);
+            b.with_sort_field(
+                SortField::builder()
+                    .source_id(self.field_id(&s.column)?)
+                    .transform(Transform::Identity)
+                    .direction(direction)
+                    .null_order(if nulls_first { NullOrder::First } else { NullOrder::Last })
+                    .build(),
+            );
+        }
+        b.with_order_id(1).build(&self.schema).map_err(|e| e.to_string())
+    }
+
+    /// The request that creates this table in a catalog.
+    pub fn table_creation(&self) -> Result<TableCreation, String> {
+        let mut props: HashMap<String, String> = HashMap::new();
+        props.insert("write.format.default".into(), "parquet".into());
+        props.insert("write.parquet.compression-codec".into(), "zstd".into());
+        props.insert("write.parquet.compression-level".into(), "3".into());
+        // Concurrent Lambdas append to one table: give iceberg's own retry more room.
+        props.insert("commit.retry.num-retries".into(), "10".into());
+        props.extend(self.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(TableCreation::builder()
+            .name(self.ident.name().to_string())
+            .schema(self.schema.clone())
+            .partition_spec(self.partition_spec()?)
+            .sort_order(self.sort_order()?)
+            .properties(props)
+            .build())
+    }
+
+    fn matches(&self, bucket: &str, key: &str) -> Option<usize> {
+        if !self.buckets.is_empty() && !self.buckets.iter().any(|b| b == bucket) {
+            return None;
+        }
+        self.prefixes.iter().filter(|p| key.starts_with(p.as_str())).map(|p| p.len()).max()
+    }
+}
+
+fn transform_suffix(t: &Transform) -> String {
+    match t {
+        Transform::Bucket(_) => "bucket".into(),
+        Transform::Truncate(_) => "trunc".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses an Iceberg primitive type name (`long`, `decimal(10,2)`, `timestamptz`, ...).
+pub fn parse_primitive(name: &str) -> Result<PrimitiveType, String> {
+    let normalized = name.trim().to_ascii_lowercase().replace(' ', "");
+    serde_json::from_value::<PrimitiveType>(serde_json::Value::String(normalized)).map_err(|_| {
+        format!(
+            "unknown type `{name}`; use boolean, int, long, float, double, decimal(P,S), date, time, \
+             timestamp, timestamptz, string, uuid, binary or fixed[N]"
+        )
+    })
+}
+
+/// The routing error for an object no table claims.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("no table spec routes s3://{bucket}/{key}: its key matches none of the configured prefixes ({prefixes})")]
+pub struct NoRoute {
+    /// Bucket of the object.
+    pub bucket: String,
+    /// Key of the object.
+    pub key: String,
+    /// The prefixes that exist, for the message.
+    pub prefixes: String,
+}
+
+/// All table specs, and the routing of object keys to them.
+#[derive(Debug, Clone)]
+pub struct TableRouter {
+    specs: Vec<TableSpec>,
+}
+
+impl TableRouter {
+    /// Builds a router; refuses two specs that claim the same bucket/prefix or the same table.
+    pub fn new(specs: Vec<TableSpec>) -> Result<Self, SpecError> {
+        let mut claims: HashMap<(String, String), String> = HashMap::new();
+        let mut tables = HashMap::new();
+        for s in &specs {
+            if let Some(prev) = tables.insert(s.ident.to_string(), ()) {
+                let _ = prev;
+                return Err(SpecError::Invalid {
+                    location: s.ident.to_string(),
+                    message: "two spec files define this table".into(),
+                });
+            }
+            let buckets = if s.buckets.is_empty() { vec![String::new()] } else { s.buckets.clone() };
+            for b in buckets {
+                for p in &s.prefixes {
+                    if let Some(other) = claims.insert((b.clone(), p.clone()), s.ident.to_string()) {
+                        return Err(SpecError::Invalid {
+                            location: s.ident.to_string(),
+                            message: format!("prefix `{p}` is also routed to table {other}"),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Self { specs })
+    }
+
+    /// The specs, in load order.
+    pub fn specs(&self) -> &[TableSpec] {
+        &self.specs
+    }
+
+    /// The spec with the longest prefix matching the object key.
+    pub fn route(&self, bucket: &str, key: &str) -> Result<&TableSpec, NoRoute> {
+        self.specs
+            .iter()
+            .filter_map(|s| s.matches(bucket, key).map(|len| (len, s)))
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, s)| s)
+            .ok_or_else(|| NoRoute {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                prefixes: self
+                    .specs
+                    .iter()
+                    .flat_map(|s| s.prefixes.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Loads every `*.toml` spec under a local directory/file or an `s3://` prefix.
+    pub async fn load(location: &str, stores: &Stores, default_namespace: &str) -> Result<Self, SpecError> {
+        let mut texts = Vec::new();
+        if location.starts_with("s3://") {
+            use futures::TryStreamExt;
+            use object_store::ObjectStoreExt;
+            let (store, prefix) = stores.for_url(location)?;
+            let read_err = |e: object_store::Error| SpecError::Read { location: location.to_string(), message: e.to_string() };
+            let mut metas: Vec<_> = store.list(Some(&prefix)).try_collect().await.map_err(read_err)?;
+            metas.sort_by(|a, b| a.location.cmp(&b.location));
+            for m in metas.into_iter().filter(|m| m.location.as_ref().ends_with(".toml")) {
+                let bytes = store.get(&m.location).await.map_err(read_err)?.bytes().await.map_err(read_err)?;
+                let url = format!("{}/{}", location.trim_end_matches('/'), m.location);
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| SpecError::Read { location: url.clone(), message: "not UTF-8".into() })?;
+                texts.push((url, text));
+            }
+        } else {
+            let path = std::path::Path::new(location);
+            let read_err = |p: &std::path::Path, e: std::io::Error| SpecError::Read { location: p.display().to_string(), message: e.to_string() };
+            let mut files = if path.is_dir() {
+                std::fs::read_dir(path)
+                    .map_err(|e| read_err(path, e))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .collect::<Vec<_>>()
+            } else {
+                vec![path.to_path_buf()]
+            };
+            files.sort();
+            for f in files {
+                let text = std::fs::read_to_string(&f).map_err(|e| read_err(&f, e))?;
+                texts.push((f.display().to_string(), text));
+            }
+        }
+        if texts.is_empty() {
+            return Err(SpecError::Read { location: location.to_string(), message: "no *.toml table specs found".into() });
+        }
+        let specs = texts
+            .iter()
+            .map(|(loc, text)| TableSpec::from_toml(text, loc, default_namespace))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(specs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDERS: &str = r#"
+        name = "orders"
+        prefixes = ["orders/", "orders/eu/"]
+        format = "csv"
+        [[columns]]
+        name = "id"
+        type = "long"
+        required = true
+        [[columns]]
+        name = "amount"
+        type = "decimal(10, 2)"
+        [[columns]]
+        name = "ts"
+        type = "timestamptz"
+        [[partition]]
+        column = "ts"
+        transform = "day"
+        [[sort]]
+        column = "id"
+    "#;
+
+    #[test]
+    fn parses_types_partitions_and_sort() {
+        let s = TableSpec::from_toml(ORDERS, "orders.toml", "floe").unwrap();
+        assert_eq!(s.ident.to_string(), "floe.orders");
+        let amount = s.schema.field_by_name("amount").unwrap();
+        assert_eq!(*amount.field_type, Type::Primitive(PrimitiveType::Decimal { precision: 10, scale: 2 }));
+        assert!(s.schema.field_by_name("id").unwrap().required);
+        let p = s.partition_spec().unwrap();
+        assert_eq!(p.fields()[0].name, "ts_day");
+        assert_eq!(p.fields()[0].transform, Transform::Day);
+        assert_eq!(s.sort_order().unwrap().fields.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_column() {
+        let bad = ORDERS.replace("decimal(10, 2)", "money");
+        let err = TableSpec::from_toml(&bad, "orders.toml", "floe").unwrap_err().to_string();
+        assert!(err.contains("orders.toml") && err.contains("`amount`") && err.contains("money"), "{err}");
+        let bad = ORDERS.replace("column = \"ts\"", "column = \"nope\"");
+        let err = TableSpec::from_toml(&bad, "orders.toml", "floe").unwrap_err().to_string();
+        assert!(err.contains("`nope` is not a column"), "{err}");
+    }
+
+    #[test]
+    fn routes_by_longest_prefix_and_refuses_unknown_keys() {
+        let orders = TableSpec::from_toml(ORDERS, "a", "floe").unwrap();
+        let eu = TableSpec::from_toml(
+            &ORDERS.replace("name = \"orders\"", "name = \"eu\"").replace("[\"orders/\", \"orders/eu/\"]", "[\"orders/eu/2024/\"]"),
+            "b",
+            "floe",
+        )
+        .unwrap();
+        let r = TableRouter::new(vec![orders, eu]).unwrap();
+        assert_eq!(r.route("b", "orders/x.csv").unwrap().ident.name(), "orders");
+        assert_eq!(r.route("b", "orders/eu/2024/x.csv").unwrap().ident.name(), "eu");
+        let err = r.route("b", "customers/x.csv").unwrap_err();
+        assert_eq!(err.key, "customers/x.csv");
+        assert!(err.to_string().contains("s3://b/customers/x.csv"));
+    }
+
+    #[test]
+    fn refuses_two_tables_on_one_prefix() {
+        let a = TableSpec::from_toml(ORDERS, "a", "floe").unwrap();
+        let b = TableSpec::from_toml(&ORDERS.replace("name = \"orders\"", "name = \"other\""), "b", "floe").unwrap();
+        let err = TableRouter::new(vec![a, b]).unwrap_err().to_string();
+        assert!(err.contains("also routed"), "{err}");
+    }
+}
