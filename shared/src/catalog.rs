@@ -26,7 +26,7 @@ pub enum CatalogError {
         /// URI or warehouse that was tried.
         target: String,
         /// Underlying error.
-        source: iceberg::Error,
+        source: Box<iceberg::Error>,
     },
     /// A SQLite catalog directory could not be created.
     #[error("cannot create directory for SQLite catalog `{path}`: {source}")]
@@ -43,12 +43,17 @@ fn storage_factory(warehouse: &str) -> Arc<dyn StorageFactory> {
     if warehouse.starts_with("file://") {
         Arc::new(LocalFsStorageFactory)
     } else {
-        Arc::new(OpenDalStorageFactory::S3 { customized_credential_load: None })
+        Arc::new(OpenDalStorageFactory::S3 {
+            customized_credential_load: None,
+        })
     }
 }
 
 /// Opens the configured catalog.
-pub async fn open_catalog(cfg: &CatalogConfig, s3: &S3Config) -> Result<Arc<dyn Catalog>, CatalogError> {
+pub async fn open_catalog(
+    cfg: &CatalogConfig,
+    s3: &S3Config,
+) -> Result<Arc<dyn Catalog>, CatalogError> {
     let mut props: HashMap<String, String> = file_io_props(s3);
     props.insert("warehouse".into(), cfg.warehouse.clone());
     let factory = storage_factory(&cfg.warehouse);
@@ -61,12 +66,19 @@ pub async fn open_catalog(cfg: &CatalogConfig, s3: &S3Config) -> Result<Arc<dyn 
             }
             props.insert("uri".into(), sqlite_create_mode(&uri));
             // SQLite wants `?` placeholders; PostgreSQL wants `$1` (the crate's default).
-            props.insert("sql_bind_style".into(), if sqlite { "QMark" } else { "DollarNumeric" }.into());
+            props.insert(
+                "sql_bind_style".into(),
+                if sqlite { "QMark" } else { "DollarNumeric" }.into(),
+            );
             let catalog = SqlCatalogBuilder::default()
                 .with_storage_factory(factory)
                 .load(&cfg.name, props)
                 .await
-                .map_err(|source| CatalogError::Open { kind: "sql", target: uri.clone(), source })?;
+                .map_err(|source| CatalogError::Open {
+                    kind: "sql",
+                    target: uri.clone(),
+                    source: Box::new(source),
+                })?;
             Ok(Arc::new(catalog))
         }
         CatalogKind::Rest => {
@@ -79,7 +91,11 @@ pub async fn open_catalog(cfg: &CatalogConfig, s3: &S3Config) -> Result<Arc<dyn 
                 .with_storage_factory(factory)
                 .load(&cfg.name, props)
                 .await
-                .map_err(|source| CatalogError::Open { kind: "rest", target: uri, source })?;
+                .map_err(|source| CatalogError::Open {
+                    kind: "rest",
+                    target: uri,
+                    source: Box::new(source),
+                })?;
             Ok(Arc::new(catalog))
         }
         CatalogKind::Glue => {
@@ -91,7 +107,11 @@ pub async fn open_catalog(cfg: &CatalogConfig, s3: &S3Config) -> Result<Arc<dyn 
                 .with_storage_factory(factory)
                 .load(&cfg.name, props)
                 .await
-                .map_err(|source| CatalogError::Open { kind: "glue", target: cfg.warehouse.clone(), source })?;
+                .map_err(|e| CatalogError::Open {
+                    kind: "glue",
+                    target: cfg.warehouse.clone(),
+                    source: Box::new(e),
+                })?;
             Ok(Arc::new(catalog))
         }
     }
@@ -117,9 +137,14 @@ fn ensure_sqlite_dir(uri: &str) -> Result<(), CatalogError> {
     if path.is_empty() || path.contains(":memory:") {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| CatalogError::SqliteDir { path: dir.display().to_string(), source })?;
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| CatalogError::SqliteDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -130,8 +155,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_create_mode_once() {
-        assert_eq!(sqlite_create_mode("sqlite:///tmp/c.db"), "sqlite:///tmp/c.db?mode=rwc");
-        assert_eq!(sqlite_create_mode("sqlite:///tmp/c.db?mode=ro"), "sqlite:///tmp/c.db?mode=ro");
+        assert_eq!(
+            sqlite_create_mode("sqlite:///tmp/c.db"),
+            "sqlite:///tmp/c.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_create_mode("sqlite:///tmp/c.db?mode=ro"),
+            "sqlite:///tmp/c.db?mode=ro"
+        );
         assert_eq!(sqlite_create_mode("postgres://h/db"), "postgres://h/db");
     }
 }

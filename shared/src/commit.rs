@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use iceberg::spec::DataFile;
 use iceberg::table::Table;
 use iceberg::transaction::{ApplyTransactionAction, Transaction};
-use iceberg::{Catalog, ErrorKind, Namespace, NamespaceIdent, TableCommit, TableCreation, TableIdent};
+use iceberg::{
+    Catalog, ErrorKind, Namespace, NamespaceIdent, TableCommit, TableCreation, TableIdent,
+};
 use rand::Rng;
 
 use crate::source::ObjectRef;
@@ -66,7 +68,9 @@ impl CommitError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Exhausted { .. } => true,
-            Self::Failed { source, .. } => source.retryable() || source.kind() == ErrorKind::Unexpected,
+            Self::Failed { source, .. } => {
+                source.retryable() || source.kind() == ErrorKind::Unexpected
+            }
         }
     }
 }
@@ -76,7 +80,13 @@ pub fn find_committed(table: &Table, idempotency_key: &str) -> Option<i64> {
     table
         .metadata()
         .snapshots()
-        .find(|s| s.summary().additional_properties.get(SUMMARY_SOURCE_KEY).map(String::as_str) == Some(idempotency_key))
+        .find(|s| {
+            s.summary()
+                .additional_properties
+                .get(SUMMARY_SOURCE_KEY)
+                .map(String::as_str)
+                == Some(idempotency_key)
+        })
         .map(|s| s.snapshot_id())
 }
 
@@ -108,7 +118,12 @@ pub async fn commit_append(
     max_attempts: u32,
 ) -> Result<CommitOutcome, CommitError> {
     let key = source.idempotency_key();
-    let guard = Arc::new(GuardedCatalog { inner: catalog, table: table.clone(), key: key.clone(), found: Mutex::new(None) });
+    let guard = Arc::new(GuardedCatalog {
+        inner: catalog,
+        table: table.clone(),
+        key: key.clone(),
+        found: Mutex::new(None),
+    });
     let props = source_summary(source, rows);
     let mut attempt = 0;
     loop {
@@ -141,9 +156,18 @@ pub async fn commit_append(
                 tokio::time::sleep(delay).await;
             }
             Err(e) if e.retryable() => {
-                return Err(CommitError::Exhausted { table: table.to_string(), attempts: attempt, source: e })
+                return Err(CommitError::Exhausted {
+                    table: table.to_string(),
+                    attempts: attempt,
+                    source: e,
+                })
             }
-            Err(e) => return Err(CommitError::Failed { table: table.to_string(), source: e }),
+            Err(e) => {
+                return Err(CommitError::Failed {
+                    table: table.to_string(),
+                    source: e,
+                })
+            }
         }
     }
 }
@@ -171,10 +195,17 @@ impl GuardedCatalog {
 
 #[async_trait]
 impl Catalog for GuardedCatalog {
-    async fn list_namespaces(&self, parent: Option<&NamespaceIdent>) -> iceberg::Result<Vec<NamespaceIdent>> {
+    async fn list_namespaces(
+        &self,
+        parent: Option<&NamespaceIdent>,
+    ) -> iceberg::Result<Vec<NamespaceIdent>> {
         self.inner.list_namespaces(parent).await
     }
-    async fn create_namespace(&self, ns: &NamespaceIdent, props: HashMap<String, String>) -> iceberg::Result<Namespace> {
+    async fn create_namespace(
+        &self,
+        ns: &NamespaceIdent,
+        props: HashMap<String, String>,
+    ) -> iceberg::Result<Namespace> {
         self.inner.create_namespace(ns, props).await
     }
     async fn get_namespace(&self, ns: &NamespaceIdent) -> iceberg::Result<Namespace> {
@@ -183,7 +214,11 @@ impl Catalog for GuardedCatalog {
     async fn namespace_exists(&self, ns: &NamespaceIdent) -> iceberg::Result<bool> {
         self.inner.namespace_exists(ns).await
     }
-    async fn update_namespace(&self, ns: &NamespaceIdent, props: HashMap<String, String>) -> iceberg::Result<()> {
+    async fn update_namespace(
+        &self,
+        ns: &NamespaceIdent,
+        props: HashMap<String, String>,
+    ) -> iceberg::Result<()> {
         self.inner.update_namespace(ns, props).await
     }
     async fn drop_namespace(&self, ns: &NamespaceIdent) -> iceberg::Result<()> {
@@ -192,7 +227,11 @@ impl Catalog for GuardedCatalog {
     async fn list_tables(&self, ns: &NamespaceIdent) -> iceberg::Result<Vec<TableIdent>> {
         self.inner.list_tables(ns).await
     }
-    async fn create_table(&self, ns: &NamespaceIdent, creation: TableCreation) -> iceberg::Result<Table> {
+    async fn create_table(
+        &self,
+        ns: &NamespaceIdent,
+        creation: TableCreation,
+    ) -> iceberg::Result<Table> {
         self.inner.create_table(ns, creation).await
     }
     async fn load_table(&self, ident: &TableIdent) -> iceberg::Result<Table> {
@@ -220,7 +259,11 @@ impl Catalog for GuardedCatalog {
     async fn rename_table(&self, src: &TableIdent, dest: &TableIdent) -> iceberg::Result<()> {
         self.inner.rename_table(src, dest).await
     }
-    async fn register_table(&self, ident: &TableIdent, metadata_location: String) -> iceberg::Result<Table> {
+    async fn register_table(
+        &self,
+        ident: &TableIdent,
+        metadata_location: String,
+    ) -> iceberg::Result<Table> {
         self.inner.register_table(ident, metadata_location).await
     }
     async fn update_table(&self, commit: TableCommit) -> iceberg::Result<Table> {

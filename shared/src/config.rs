@@ -164,7 +164,10 @@ impl Config {
             _ => {}
         }
         let warehouse = match get("FLOE_WAREHOUSE") {
-            Some(w) if w.starts_with("s3://") || w.starts_with("file://") => w,
+            // `s3://bucket/` and `s3://bucket` name the same place: table paths must not get `//`.
+            Some(w) if w.starts_with("s3://") || w.starts_with("file://") => {
+                w.trim_end_matches('/').to_string()
+            }
             Some(w) if kind == CatalogKind::Rest => w,
             Some(w) => {
                 problems.push(ConfigProblem {
@@ -219,23 +222,44 @@ impl Config {
         let table_specs = get("FLOE_TABLE_SPECS").unwrap_or_else(|| {
             problems.push(ConfigProblem {
                 variable: "FLOE_TABLE_SPECS",
-                message: "required: a directory or s3:// prefix holding the `*.toml` table specs".into(),
+                message: "required: a directory or s3:// prefix holding the `*.toml` table specs"
+                    .into(),
             });
             String::new()
         });
-        if !table_specs.is_empty() && !table_specs.starts_with("s3://") && !PathBuf::from(&table_specs).exists() {
+        if !table_specs.is_empty()
+            && !table_specs.starts_with("s3://")
+            && !PathBuf::from(&table_specs).exists()
+        {
             problems.push(ConfigProblem {
                 variable: "FLOE_TABLE_SPECS",
                 message: format!("`{table_specs}` does not exist"),
             });
         }
 
-        let batch_rows = parse_num(&mut problems, "FLOE_BATCH_ROWS", get("FLOE_BATCH_ROWS"), 65_536usize, 1..=1_048_576);
-        let commit_max_attempts =
-            parse_num(&mut problems, "FLOE_COMMIT_MAX_ATTEMPTS", get("FLOE_COMMIT_MAX_ATTEMPTS"), 10u32, 1..=100);
+        let batch_rows = parse_num(
+            &mut problems,
+            "FLOE_BATCH_ROWS",
+            get("FLOE_BATCH_ROWS"),
+            65_536usize,
+            1..=1_048_576,
+        );
+        let commit_max_attempts = parse_num(
+            &mut problems,
+            "FLOE_COMMIT_MAX_ATTEMPTS",
+            get("FLOE_COMMIT_MAX_ATTEMPTS"),
+            10u32,
+            1..=100,
+        );
         let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
         let log_format = match get("FLOE_LOG_FORMAT").as_deref() {
-            None => if in_lambda { LogFormat::Json } else { LogFormat::Text },
+            None => {
+                if in_lambda {
+                    LogFormat::Json
+                } else {
+                    LogFormat::Text
+                }
+            }
             Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
             Some(other) => {
@@ -272,13 +296,21 @@ impl Config {
     }
 }
 
-fn parse_bool(problems: &mut Vec<ConfigProblem>, var: &'static str, v: Option<String>, default: bool) -> bool {
+fn parse_bool(
+    problems: &mut Vec<ConfigProblem>,
+    var: &'static str,
+    v: Option<String>,
+    default: bool,
+) -> bool {
     match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => default,
         Some("true" | "1" | "yes") => true,
         Some("false" | "0" | "no") => false,
         Some(other) => {
-            problems.push(ConfigProblem { variable: var, message: format!("`{other}` is not a boolean; use true or false") });
+            problems.push(ConfigProblem {
+                variable: var,
+                message: format!("`{other}` is not a boolean; use true or false"),
+            });
             default
         }
     }
@@ -300,7 +332,11 @@ where
         _ => {
             problems.push(ConfigProblem {
                 variable: var,
-                message: format!("`{raw}` must be a number from {} to {}", range.start(), range.end()),
+                message: format!(
+                    "`{raw}` must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
             });
             default
         }
@@ -312,7 +348,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -324,8 +363,17 @@ mod tests {
         ]))
         .unwrap_err();
         let names: Vec<_> = err.problems.iter().map(|p| p.variable).collect();
-        for expected in ["FLOE_CATALOG_TYPE", "FLOE_WAREHOUSE", "AWS_ENDPOINT_URL", "FLOE_TABLE_SPECS", "FLOE_BATCH_ROWS"] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        for expected in [
+            "FLOE_CATALOG_TYPE",
+            "FLOE_WAREHOUSE",
+            "AWS_ENDPOINT_URL",
+            "FLOE_TABLE_SPECS",
+            "FLOE_BATCH_ROWS",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         assert!(err.to_string().contains("unknown catalog type `hive`"));
     }
@@ -343,7 +391,10 @@ mod tests {
         assert!(c.s3.path_style);
         assert!(c.s3.allow_http());
         assert_eq!(c.batch_rows, 65_536);
-        let aws = S3Config { endpoint: Some("https://s3.amazonaws.com".into()), ..Default::default() };
+        let aws = S3Config {
+            endpoint: Some("https://s3.amazonaws.com".into()),
+            ..Default::default()
+        };
         assert!(!aws.allow_http());
     }
 }

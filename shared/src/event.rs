@@ -79,7 +79,8 @@ impl IngestEvent {
                 .and_then(Value::as_str)
                 .unwrap_or("aws:s3");
             if source == "aws:sqs" {
-                let sqs: SqsEvent = serde_json::from_value(payload.clone()).map_err(|e| EventError(format!("SQS event: {e}")))?;
+                let sqs: SqsEvent = serde_json::from_value(payload.clone())
+                    .map_err(|e| EventError(format!("SQS event: {e}")))?;
                 return Ok(Self::Sqs(
                     sqs.records
                         .into_iter()
@@ -101,7 +102,8 @@ impl IngestEvent {
 }
 
 fn objects_in_body(body: &str) -> Result<Vec<ObjectRef>, EventError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| EventError(format!("SQS body is not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| EventError(format!("SQS body is not JSON: {e}")))?;
     // S3 -> SNS -> SQS wraps the notification in an SNS envelope.
     if let Some(msg) = value.get("Message").and_then(Value::as_str) {
         return objects_in_body(msg);
@@ -117,10 +119,13 @@ fn objects_in_body_value(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
         return Ok(vec![]);
     }
     if value.get("detail-type").is_some() {
-        let eb: EventBridgeS3 =
-            serde_json::from_value(value.clone()).map_err(|e| EventError(format!("EventBridge event: {e}")))?;
+        let eb: EventBridgeS3 = serde_json::from_value(value.clone())
+            .map_err(|e| EventError(format!("EventBridge event: {e}")))?;
         if eb.detail_type != "Object Created" {
-            return Err(EventError(format!("EventBridge detail-type `{}` is not `Object Created`", eb.detail_type)));
+            return Err(EventError(format!(
+                "EventBridge detail-type `{}` is not `Object Created`",
+                eb.detail_type
+            )));
         }
         let o = eb.detail.object;
         return Ok(vec![ObjectRef {
@@ -143,18 +148,34 @@ fn objects_in_body_value(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
 }
 
 fn objects_in_s3_event(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
-    let event: S3Event = serde_json::from_value(value.clone()).map_err(|e| EventError(format!("S3 event: {e}")))?;
+    let event: S3Event =
+        serde_json::from_value(value.clone()).map_err(|e| EventError(format!("S3 event: {e}")))?;
     let mut out = Vec::new();
     for r in event.records {
-        if !r.event_name.as_deref().unwrap_or("ObjectCreated").contains("ObjectCreated") {
+        if !r
+            .event_name
+            .as_deref()
+            .unwrap_or("ObjectCreated")
+            .contains("ObjectCreated")
+        {
             continue;
         }
-        let bucket = r.s3.bucket.name.ok_or_else(|| EventError("S3 record without bucket name".into()))?;
-        let raw_key = r.s3.object.key.ok_or_else(|| EventError("S3 record without object key".into()))?;
+        let bucket =
+            r.s3.bucket
+                .name
+                .ok_or_else(|| EventError("S3 record without bucket name".into()))?;
+        let raw_key =
+            r.s3.object
+                .key
+                .ok_or_else(|| EventError("S3 record without object key".into()))?;
         out.push(ObjectRef {
             bucket,
             key: decode_s3_key(&raw_key)?,
-            version_id: r.s3.object.version_id.filter(|v| !v.is_empty() && v != "null"),
+            version_id: r
+                .s3
+                .object
+                .version_id
+                .filter(|v| !v.is_empty() && v != "null"),
             etag: r.s3.object.e_tag.as_deref().map(normalize_etag),
             sequencer: r.s3.object.sequencer,
             size: r.s3.object.size.and_then(|s| u64::try_from(s).ok()),
@@ -170,7 +191,11 @@ pub fn decode_s3_key(raw: &str) -> Result<String, EventError> {
     percent_encoding::percent_decode_str(&plus_decoded)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| EventError(format!("object key `{raw}` is not valid UTF-8 once decoded")))
+        .map_err(|_| {
+            EventError(format!(
+                "object key `{raw}` is not valid UTF-8 once decoded"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -193,7 +218,9 @@ mod tests {
 
     #[test]
     fn decodes_s3_notification_keys_once() {
-        let IngestEvent::Objects(o) = IngestEvent::parse(&s3_event("orders/Happy+Face%2B1+%C3%A9.csv")).unwrap() else {
+        let IngestEvent::Objects(o) =
+            IngestEvent::parse(&s3_event("orders/Happy+Face%2B1+%C3%A9.csv")).unwrap()
+        else {
             panic!("expected objects")
         };
         assert_eq!(o[0].key, "orders/Happy Face+1 é.csv");
@@ -208,7 +235,9 @@ mod tests {
             {"messageId": "m2", "body": "not json", "eventSource": "aws:sqs"},
             {"messageId": "m3", "body": json!({"Event": "s3:TestEvent"}).to_string(), "eventSource": "aws:sqs"}
         ]});
-        let IngestEvent::Sqs(items) = IngestEvent::parse(&sqs).unwrap() else { panic!("expected sqs") };
+        let IngestEvent::Sqs(items) = IngestEvent::parse(&sqs).unwrap() else {
+            panic!("expected sqs")
+        };
         assert_eq!(items[0].objects.as_ref().unwrap()[0].key, "a/x.csv");
         assert!(items[1].objects.is_err());
         assert!(items[2].objects.as_ref().unwrap().is_empty());
@@ -220,8 +249,13 @@ mod tests {
             "account": "1", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
             "detail": {"version": "0", "bucket": {"name": "landing"},
                        "object": {"key": "events/a b.jsonl.gz", "size": 5, "etag": "e2", "sequencer": "02"}}});
-        let IngestEvent::Objects(o) = IngestEvent::parse(&eb).unwrap() else { panic!() };
-        assert_eq!((o[0].bucket.as_str(), o[0].key.as_str()), ("landing", "events/a b.jsonl.gz"));
+        let IngestEvent::Objects(o) = IngestEvent::parse(&eb).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (o[0].bucket.as_str(), o[0].key.as_str()),
+            ("landing", "events/a b.jsonl.gz")
+        );
         assert!(IngestEvent::parse(&json!({"hello": 1})).is_err());
     }
 }

@@ -76,9 +76,15 @@ impl Ingestor {
     /// Opens stores, catalog and table specs from `config`.
     pub async fn new(config: Config) -> Result<Self, Error> {
         let stores = Stores::new(config.s3.clone());
-        let router = TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
+        let router =
+            TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
         let catalog = open_catalog(&config.catalog, &config.s3).await?;
-        Ok(Self { config, stores, catalog, router })
+        Ok(Self {
+            config,
+            stores,
+            catalog,
+            router,
+        })
     }
 
     /// The catalog in use.
@@ -124,14 +130,21 @@ impl Ingestor {
         report
     }
 
-    async fn ingest_into(&self, mut object: ObjectRef, report: &mut ObjectReport) -> Result<(), Error> {
+    async fn ingest_into(
+        &self,
+        mut object: ObjectRef,
+        report: &mut ObjectReport,
+    ) -> Result<(), Error> {
         let spec = self.router.route(&object.bucket, &object.key)?;
         report.table = Some(spec.ident.to_string());
         let store = self.stores.bucket(&object.bucket)?;
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
             let path = object_store::path::Path::from(object.key.as_str());
-            let meta = store.head(&path).await.map_err(|e| Error::Read { object: object.url(), source: e })?;
+            let meta = store.head(&path).await.map_err(|e| Error::Read {
+                object: object.url(),
+                source: e,
+            })?;
             object.etag = object.etag.or(meta.e_tag.as_deref().map(normalize_etag));
             object.version_id = object.version_id.or(meta.version);
             object.size = Some(meta.size);
@@ -144,7 +157,8 @@ impl Ingestor {
             return Ok(());
         }
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
-        let mut decoder = ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows).await?;
+        let mut decoder =
+            ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows).await?;
         let mut sink = DataFileSink::new(&table).await?;
         while let Some(batch) = decoder.next_batch().await? {
             sink.write(batch).await?;
@@ -192,7 +206,10 @@ impl Ingestor {
                 for o in objects {
                     reports.push(self.ingest(o).await);
                 }
-                IngestResponse { objects: reports, batch_item_failures: None }
+                IngestResponse {
+                    objects: reports,
+                    batch_item_failures: None,
+                }
             }
             IngestEvent::Sqs(items) => {
                 let mut reports = Vec::new();
@@ -201,7 +218,9 @@ impl Ingestor {
                     match item.objects {
                         Err(e) => {
                             tracing::error!(message_id = %item.message_id, error = %e, "unreadable SQS message");
-                            failures.push(BatchItemFailure { item_identifier: item.message_id });
+                            failures.push(BatchItemFailure {
+                                item_identifier: item.message_id,
+                            });
                         }
                         Ok(objects) => {
                             let mut failed = false;
@@ -211,12 +230,17 @@ impl Ingestor {
                                 reports.push(r);
                             }
                             if failed {
-                                failures.push(BatchItemFailure { item_identifier: item.message_id });
+                                failures.push(BatchItemFailure {
+                                    item_identifier: item.message_id,
+                                });
                             }
                         }
                     }
                 }
-                IngestResponse { objects: reports, batch_item_failures: Some(failures) }
+                IngestResponse {
+                    objects: reports,
+                    batch_item_failures: Some(failures),
+                }
             }
         }
     }
@@ -244,6 +268,9 @@ pub struct IngestResponse {
 impl IngestResponse {
     /// Objects that failed with an error a retry could fix.
     pub fn retryable_failures(&self) -> Vec<&ObjectReport> {
-        self.objects.iter().filter(|r| r.status == ObjectStatus::Failed && r.retryable).collect()
+        self.objects
+            .iter()
+            .filter(|r| r.status == ObjectStatus::Failed && r.retryable)
+            .collect()
     }
 }

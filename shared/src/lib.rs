@@ -64,7 +64,9 @@ impl Error {
             Error::Storage(_) | Error::Catalog(_) => true,
             Error::Read { source, .. } => !matches!(source, object_store::Error::NotFound { .. }),
             Error::Format(e) => e.is_retryable(),
-            Error::Iceberg(e) => e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected),
+            Error::Iceberg(e) => {
+                e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected)
+            }
             Error::Commit(e) => e.is_retryable(),
         }
     }

@@ -57,7 +57,11 @@ impl ObjectRef {
         match (&self.version_id, &self.etag) {
             (Some(v), _) => format!("{}#version={v}", self.url()),
             (None, Some(e)) => format!("{}#etag={e}", self.url()),
-            (None, None) => format!("{}#sequencer={}", self.url(), self.sequencer.as_deref().unwrap_or("")),
+            (None, None) => format!(
+                "{}#sequencer={}",
+                self.url(),
+                self.sequencer.as_deref().unwrap_or("")
+            ),
         }
     }
 }

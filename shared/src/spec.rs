@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use iceberg::spec::{
-    NestedField, NullOrder, PrimitiveType, Schema, SortDirection, SortField, SortOrder, Transform, Type,
-    UnboundPartitionSpec,
+    NestedField, NullOrder, PrimitiveType, Schema, SortDirection, SortField, SortOrder, Transform,
+    Type, UnboundPartitionSpec,
 };
 use iceberg::{NamespaceIdent, TableCreation, TableIdent};
 use serde::Deserialize;
@@ -57,7 +57,13 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        Self { header: true, delimiter: ',', quote: '"', escape: None, null_values: vec![String::new()] }
+        Self {
+            header: true,
+            delimiter: ',',
+            quote: '"',
+            escape: None,
+            null_values: vec![String::new()],
+        }
     }
 }
 
@@ -163,11 +169,20 @@ pub struct TableSpec {
 
 impl TableSpec {
     /// Parses and validates one spec; `location` names it in errors.
-    pub fn from_toml(text: &str, location: &str, default_namespace: &str) -> Result<Self, SpecError> {
-        let invalid = |message: String| SpecError::Invalid { location: location.to_string(), message };
+    pub fn from_toml(
+        text: &str,
+        location: &str,
+        default_namespace: &str,
+    ) -> Result<Self, SpecError> {
+        let invalid = |message: String| SpecError::Invalid {
+            location: location.to_string(),
+            message,
+        };
         let raw: RawSpec = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if raw.prefixes.is_empty() {
-            return Err(invalid("`prefixes` must list at least one S3 key prefix".into()));
+            return Err(invalid(
+                "`prefixes` must list at least one S3 key prefix".into(),
+            ));
         }
         if raw.columns.is_empty() {
             return Err(invalid("`columns` must list at least one column".into()));
@@ -207,8 +222,13 @@ impl TableSpec {
             .transpose()?;
         let spec = TableSpec {
             ident: TableIdent::new(
-                NamespaceIdent::from_strs(raw.namespace.as_deref().unwrap_or(default_namespace).split('.'))
-                    .map_err(|e| invalid(e.to_string()))?,
+                NamespaceIdent::from_strs(
+                    raw.namespace
+                        .as_deref()
+                        .unwrap_or(default_namespace)
+                        .split('.'),
+                )
+                .map_err(|e| invalid(e.to_string()))?,
                 raw.name,
             ),
             prefixes: raw.prefixes,
@@ -258,18 +278,28 @@ impl TableSpec {
         }
         let mut b = SortOrder::builder();
         for s in &self.sort {
-            let direction = if s.descending { SortDirection::Descending } else { SortDirection::Ascending };
+            let direction = if s.descending {
+                SortDirection::Descending
+            } else {
+                SortDirection::Ascending
+            };
             let nulls_first = s.nulls_first.unwrap_or(!s.descending);
             b.with_sort_field(
                 SortField::builder()
                     .source_id(self.field_id(&s.column)?)
                     .transform(Transform::Identity)
                     .direction(direction)
-                    .null_order(if nulls_first { NullOrder::First } else { NullOrder::Last })
+                    .null_order(if nulls_first {
+                        NullOrder::First
+                    } else {
+                        NullOrder::Last
+                    })
                     .build(),
             );
         }
-        b.with_order_id(1).build(&self.schema).map_err(|e| e.to_string())
+        b.with_order_id(1)
+            .build(&self.schema)
+            .map_err(|e| e.to_string())
     }
 
     /// The request that creates this table in a catalog.
@@ -294,7 +324,11 @@ impl TableSpec {
         if !self.buckets.is_empty() && !self.buckets.iter().any(|b| b == bucket) {
             return None;
         }
-        self.prefixes.iter().filter(|p| key.starts_with(p.as_str())).map(|p| p.len()).max()
+        self.prefixes
+            .iter()
+            .filter(|p| key.starts_with(p.as_str()))
+            .map(|p| p.len())
+            .max()
     }
 }
 
@@ -339,19 +373,23 @@ impl TableRouter {
     /// Builds a router; refuses two specs that claim the same bucket/prefix or the same table.
     pub fn new(specs: Vec<TableSpec>) -> Result<Self, SpecError> {
         let mut claims: HashMap<(String, String), String> = HashMap::new();
-        let mut tables = HashMap::new();
+        let mut tables = std::collections::HashSet::new();
         for s in &specs {
-            if let Some(prev) = tables.insert(s.ident.to_string(), ()) {
-                let _ = prev;
+            if !tables.insert(s.ident.to_string()) {
                 return Err(SpecError::Invalid {
                     location: s.ident.to_string(),
                     message: "two spec files define this table".into(),
                 });
             }
-            let buckets = if s.buckets.is_empty() { vec![String::new()] } else { s.buckets.clone() };
+            let buckets = if s.buckets.is_empty() {
+                vec![String::new()]
+            } else {
+                s.buckets.clone()
+            };
             for b in buckets {
                 for p in &s.prefixes {
-                    if let Some(other) = claims.insert((b.clone(), p.clone()), s.ident.to_string()) {
+                    if let Some(other) = claims.insert((b.clone(), p.clone()), s.ident.to_string())
+                    {
                         return Err(SpecError::Invalid {
                             location: s.ident.to_string(),
                             message: format!("prefix `{p}` is also routed to table {other}"),
@@ -388,25 +426,50 @@ impl TableRouter {
     }
 
     /// Loads every `*.toml` spec under a local directory/file or an `s3://` prefix.
-    pub async fn load(location: &str, stores: &Stores, default_namespace: &str) -> Result<Self, SpecError> {
+    pub async fn load(
+        location: &str,
+        stores: &Stores,
+        default_namespace: &str,
+    ) -> Result<Self, SpecError> {
         let mut texts = Vec::new();
         if location.starts_with("s3://") {
             use futures::TryStreamExt;
             use object_store::ObjectStoreExt;
             let (store, prefix) = stores.for_url(location)?;
-            let read_err = |e: object_store::Error| SpecError::Read { location: location.to_string(), message: e.to_string() };
-            let mut metas: Vec<_> = store.list(Some(&prefix)).try_collect().await.map_err(read_err)?;
+            let read_err = |e: object_store::Error| SpecError::Read {
+                location: location.to_string(),
+                message: e.to_string(),
+            };
+            let mut metas: Vec<_> = store
+                .list(Some(&prefix))
+                .try_collect()
+                .await
+                .map_err(read_err)?;
             metas.sort_by(|a, b| a.location.cmp(&b.location));
-            for m in metas.into_iter().filter(|m| m.location.as_ref().ends_with(".toml")) {
-                let bytes = store.get(&m.location).await.map_err(read_err)?.bytes().await.map_err(read_err)?;
+            for m in metas
+                .into_iter()
+                .filter(|m| m.location.as_ref().ends_with(".toml"))
+            {
+                let bytes = store
+                    .get(&m.location)
+                    .await
+                    .map_err(read_err)?
+                    .bytes()
+                    .await
+                    .map_err(read_err)?;
                 let url = format!("{}/{}", location.trim_end_matches('/'), m.location);
-                let text = String::from_utf8(bytes.to_vec())
-                    .map_err(|_| SpecError::Read { location: url.clone(), message: "not UTF-8".into() })?;
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| SpecError::Read {
+                    location: url.clone(),
+                    message: "not UTF-8".into(),
+                })?;
                 texts.push((url, text));
             }
         } else {
             let path = std::path::Path::new(location);
-            let read_err = |p: &std::path::Path, e: std::io::Error| SpecError::Read { location: p.display().to_string(), message: e.to_string() };
+            let read_err = |p: &std::path::Path, e: std::io::Error| SpecError::Read {
+                location: p.display().to_string(),
+                message: e.to_string(),
+            };
             let mut files = if path.is_dir() {
                 std::fs::read_dir(path)
                     .map_err(|e| read_err(path, e))?
@@ -423,7 +486,10 @@ impl TableRouter {
             }
         }
         if texts.is_empty() {
-            return Err(SpecError::Read { location: location.to_string(), message: "no *.toml table specs found".into() });
+            return Err(SpecError::Read {
+                location: location.to_string(),
+                message: "no *.toml table specs found".into(),
+            });
         }
         let specs = texts
             .iter()
@@ -463,7 +529,13 @@ mod tests {
         let s = TableSpec::from_toml(ORDERS, "orders.toml", "floe").unwrap();
         assert_eq!(s.ident.to_string(), "floe.orders");
         let amount = s.schema.field_by_name("amount").unwrap();
-        assert_eq!(*amount.field_type, Type::Primitive(PrimitiveType::Decimal { precision: 10, scale: 2 }));
+        assert_eq!(
+            *amount.field_type,
+            Type::Primitive(PrimitiveType::Decimal {
+                precision: 10,
+                scale: 2
+            })
+        );
         assert!(s.schema.field_by_name("id").unwrap().required);
         let p = s.partition_spec().unwrap();
         assert_eq!(p.fields()[0].name, "ts_day");
@@ -474,10 +546,17 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_column() {
         let bad = ORDERS.replace("decimal(10, 2)", "money");
-        let err = TableSpec::from_toml(&bad, "orders.toml", "floe").unwrap_err().to_string();
-        assert!(err.contains("orders.toml") && err.contains("`amount`") && err.contains("money"), "{err}");
+        let err = TableSpec::from_toml(&bad, "orders.toml", "floe")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("orders.toml") && err.contains("`amount`") && err.contains("money"),
+            "{err}"
+        );
         let bad = ORDERS.replace("column = \"ts\"", "column = \"nope\"");
-        let err = TableSpec::from_toml(&bad, "orders.toml", "floe").unwrap_err().to_string();
+        let err = TableSpec::from_toml(&bad, "orders.toml", "floe")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`nope` is not a column"), "{err}");
     }
 
@@ -485,14 +564,19 @@ mod tests {
     fn routes_by_longest_prefix_and_refuses_unknown_keys() {
         let orders = TableSpec::from_toml(ORDERS, "a", "floe").unwrap();
         let eu = TableSpec::from_toml(
-            &ORDERS.replace("name = \"orders\"", "name = \"eu\"").replace("[\"orders/\", \"orders/eu/\"]", "[\"orders/eu/2024/\"]"),
+            &ORDERS
+                .replace("name = \"orders\"", "name = \"eu\"")
+                .replace("[\"orders/\", \"orders/eu/\"]", "[\"orders/eu/2024/\"]"),
             "b",
             "floe",
         )
         .unwrap();
         let r = TableRouter::new(vec![orders, eu]).unwrap();
         assert_eq!(r.route("b", "orders/x.csv").unwrap().ident.name(), "orders");
-        assert_eq!(r.route("b", "orders/eu/2024/x.csv").unwrap().ident.name(), "eu");
+        assert_eq!(
+            r.route("b", "orders/eu/2024/x.csv").unwrap().ident.name(),
+            "eu"
+        );
         let err = r.route("b", "customers/x.csv").unwrap_err();
         assert_eq!(err.key, "customers/x.csv");
         assert!(err.to_string().contains("s3://b/customers/x.csv"));
@@ -501,7 +585,12 @@ mod tests {
     #[test]
     fn refuses_two_tables_on_one_prefix() {
         let a = TableSpec::from_toml(ORDERS, "a", "floe").unwrap();
-        let b = TableSpec::from_toml(&ORDERS.replace("name = \"orders\"", "name = \"other\""), "b", "floe").unwrap();
+        let b = TableSpec::from_toml(
+            &ORDERS.replace("name = \"orders\"", "name = \"other\""),
+            "b",
+            "floe",
+        )
+        .unwrap();
         let err = TableRouter::new(vec![a, b]).unwrap_err().to_string();
         assert!(err.contains("also routed"), "{err}");
     }

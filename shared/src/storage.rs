@@ -36,7 +36,10 @@ pub struct Stores {
 impl Stores {
     /// Creates an empty cache for the given S3 settings.
     pub fn new(s3: S3Config) -> Self {
-        Self { s3, by_bucket: Mutex::new(HashMap::new()) }
+        Self {
+            s3,
+            by_bucket: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The S3 settings the stores are built from.
@@ -50,15 +53,21 @@ impl Stores {
         if let Some(store) = cache.get(bucket) {
             return Ok(store.clone());
         }
-        let store: Arc<dyn ObjectStore> = Arc::new(self.s3_builder(bucket).build().map_err(|source| {
-            StorageError::Build { bucket: bucket.to_string(), source }
-        })?);
+        let store: Arc<dyn ObjectStore> = Arc::new(self.s3_builder(bucket).build().map_err(
+            |source| StorageError::Build {
+                bucket: bucket.to_string(),
+                source,
+            },
+        )?);
         cache.insert(bucket.to_string(), store.clone());
         Ok(store)
     }
 
     /// A store and the path inside it for an `s3://bucket/key` or `file:///path` URL.
-    pub fn for_url(&self, url: &str) -> Result<(Arc<dyn ObjectStore>, object_store::path::Path), StorageError> {
+    pub fn for_url(
+        &self,
+        url: &str,
+    ) -> Result<(Arc<dyn ObjectStore>, object_store::path::Path), StorageError> {
         if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             Ok((self.bucket(bucket)?, object_store::path::Path::from(key)))
@@ -137,6 +146,9 @@ mod tests {
     #[test]
     fn rejects_unknown_url_schemes() {
         let stores = Stores::new(S3Config::default());
-        assert!(matches!(stores.for_url("gs://b/k"), Err(StorageError::UnsupportedUrl(_))));
+        assert!(matches!(
+            stores.for_url("gs://b/k"),
+            Err(StorageError::UnsupportedUrl(_))
+        ));
     }
 }

@@ -9,10 +9,15 @@ use iceberg::{Catalog, ErrorKind};
 use crate::spec::TableSpec;
 
 /// Loads the table of `spec`, creating it (and its namespace) if it does not exist yet.
-pub async fn load_or_create(catalog: &dyn Catalog, spec: &TableSpec) -> Result<Table, iceberg::Error> {
+pub async fn load_or_create(
+    catalog: &dyn Catalog,
+    spec: &TableSpec,
+) -> Result<Table, iceberg::Error> {
     match catalog.load_table(&spec.ident).await {
         Ok(t) => return Ok(t),
-        Err(e) if !is_missing(&e) && catalog.table_exists(&spec.ident).await.unwrap_or(true) => return Err(e),
+        Err(e) if !is_missing(&e) && catalog.table_exists(&spec.ident).await.unwrap_or(true) => {
+            return Err(e)
+        }
         Err(_) => {}
     }
     let ns = spec.ident.namespace();
@@ -20,7 +25,9 @@ pub async fn load_or_create(catalog: &dyn Catalog, spec: &TableSpec) -> Result<T
         match catalog.create_namespace(ns, HashMap::new()).await {
             Ok(_) => {}
             // Another invocation created it first.
-            Err(e) if catalog.namespace_exists(ns).await.unwrap_or(false) => tracing::debug!(error = %e, "namespace created concurrently"),
+            Err(e) if catalog.namespace_exists(ns).await.unwrap_or(false) => {
+                tracing::debug!(error = %e, "namespace created concurrently")
+            }
             Err(e) => return Err(e),
         }
     }
@@ -41,7 +48,12 @@ pub async fn load_or_create(catalog: &dyn Catalog, spec: &TableSpec) -> Result<T
 }
 
 fn is_missing(e: &iceberg::Error) -> bool {
-    matches!(e.kind(), ErrorKind::TableNotFound | ErrorKind::NamespaceNotFound)
-        || e.to_string().to_ascii_lowercase().contains("does not exist")
+    matches!(
+        e.kind(),
+        ErrorKind::TableNotFound | ErrorKind::NamespaceNotFound
+    ) || e
+        .to_string()
+        .to_ascii_lowercase()
+        .contains("does not exist")
         || e.to_string().to_ascii_lowercase().contains("not found")
 }

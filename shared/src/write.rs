@@ -9,7 +9,9 @@ use iceberg::arrow::RecordBatchPartitionSplitter;
 use iceberg::spec::{DataFile, DataFileFormat, TableProperties};
 use iceberg::table::Table;
 use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
-use iceberg::writer::file_writer::location_generator::{DefaultFileNameGenerator, DefaultLocationGenerator};
+use iceberg::writer::file_writer::location_generator::{
+    DefaultFileNameGenerator, DefaultLocationGenerator,
+};
 use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
 use iceberg::writer::file_writer::ParquetWriterBuilder;
 use iceberg::writer::partitioning::fanout_writer::FanoutWriter;
@@ -22,11 +24,12 @@ use parquet::file::properties::WriterProperties;
 /// flat, large enough for efficient scans.
 pub const DEFAULT_ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 
-type Builder = DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
+type Builder =
+    DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
 
 enum Sink {
-    Unpartitioned(<Builder as IcebergWriterBuilder>::R),
-    Partitioned(Box<FanoutWriter<Builder>>, RecordBatchPartitionSplitter),
+    Unpartitioned(Box<<Builder as IcebergWriterBuilder>::R>),
+    Partitioned(Box<(FanoutWriter<Builder>, RecordBatchPartitionSplitter)>),
 }
 
 /// Writes record batches (in the table's Arrow schema) into new data files of one table.
@@ -37,21 +40,40 @@ pub struct DataFileSink {
 
 /// Parquet writer settings from table properties: `write.parquet.compression-codec` (zstd),
 /// `write.parquet.compression-level` (3), `write.parquet.row-group-size-bytes` (32 MiB).
-pub fn writer_properties(props: &HashMap<String, String>) -> Result<WriterProperties, iceberg::Error> {
-    let invalid = |k: &str, v: &str| iceberg::Error::new(iceberg::ErrorKind::DataInvalid, format!("table property {k}=`{v}` is invalid"));
+pub fn writer_properties(
+    props: &HashMap<String, String>,
+) -> Result<WriterProperties, iceberg::Error> {
+    let invalid = |k: &str, v: &str| {
+        iceberg::Error::new(
+            iceberg::ErrorKind::DataInvalid,
+            format!("table property {k}=`{v}` is invalid"),
+        )
+    };
     let level: i32 = match props.get("write.parquet.compression-level") {
-        Some(v) => v.parse().map_err(|_| invalid("write.parquet.compression-level", v))?,
+        Some(v) => v
+            .parse()
+            .map_err(|_| invalid("write.parquet.compression-level", v))?,
         None => 3,
     };
-    let codec = props.get("write.parquet.compression-codec").map(String::as_str).unwrap_or("zstd");
+    let codec = props
+        .get("write.parquet.compression-codec")
+        .map(String::as_str)
+        .unwrap_or("zstd");
     let compression = match codec.to_ascii_lowercase().as_str() {
-        "zstd" => Compression::ZSTD(ZstdLevel::try_new(level).map_err(|_| invalid("write.parquet.compression-level", &level.to_string()))?),
+        "zstd" => Compression::ZSTD(
+            ZstdLevel::try_new(level)
+                .map_err(|_| invalid("write.parquet.compression-level", &level.to_string()))?,
+        ),
         "snappy" => Compression::SNAPPY,
         "uncompressed" | "none" => Compression::UNCOMPRESSED,
         other => return Err(invalid("write.parquet.compression-codec", other)),
     };
     let row_group_bytes = match props.get("write.parquet.row-group-size-bytes") {
-        Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| invalid("write.parquet.row-group-size-bytes", v))?,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid("write.parquet.row-group-size-bytes", v))?,
         None => DEFAULT_ROW_GROUP_BYTES,
     };
     Ok(WriterProperties::builder()
@@ -66,21 +88,27 @@ impl DataFileSink {
         let metadata = table.metadata();
         let schema = metadata.current_schema().clone();
         let table_props = TableProperties::try_from(metadata.properties())?;
-        let parquet = ParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema.clone());
+        let parquet =
+            ParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema.clone());
         let rolling = RollingFileWriterBuilder::new(
             parquet,
             table_props.write_target_file_size_bytes,
             table.file_io().clone(),
             DefaultLocationGenerator::new(metadata)?,
-            DefaultFileNameGenerator::new(uuid::Uuid::now_v7().to_string(), None, DataFileFormat::Parquet),
+            DefaultFileNameGenerator::new(
+                uuid::Uuid::now_v7().to_string(),
+                None,
+                DataFileFormat::Parquet,
+            ),
         );
         let builder = DataFileWriterBuilder::new(rolling);
         let spec = metadata.default_partition_spec().clone();
         let sink = if spec.is_unpartitioned() {
-            Sink::Unpartitioned(builder.build(None).await?)
+            Sink::Unpartitioned(Box::new(builder.build(None).await?))
         } else {
-            let splitter = RecordBatchPartitionSplitter::try_new_with_computed_values(schema, spec)?;
-            Sink::Partitioned(Box::new(FanoutWriter::new(builder)), splitter)
+            let splitter =
+                RecordBatchPartitionSplitter::try_new_with_computed_values(schema, spec)?;
+            Sink::Partitioned(Box::new((FanoutWriter::new(builder), splitter)))
         };
         Ok(Self { sink, rows: 0 })
     }
@@ -90,7 +118,8 @@ impl DataFileSink {
         self.rows += batch.num_rows() as u64;
         match &mut self.sink {
             Sink::Unpartitioned(w) => w.write(batch).await,
-            Sink::Partitioned(w, splitter) => {
+            Sink::Partitioned(parts) => {
+                let (w, splitter) = parts.as_mut();
                 for (key, part) in splitter.split(&batch)? {
                     w.write(key, part).await?;
                 }
@@ -108,7 +137,7 @@ impl DataFileSink {
     pub async fn close(self) -> Result<Vec<DataFile>, iceberg::Error> {
         match self.sink {
             Sink::Unpartitioned(mut w) => w.close().await,
-            Sink::Partitioned(w, _) => w.close().await,
+            Sink::Partitioned(parts) => parts.0.close().await,
         }
     }
 }

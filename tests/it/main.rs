@@ -1,1 +1,9 @@
+//! Integration tests: one binary, one module per capability. They need the real S3 server that
+//! `make test` (scripts/test.sh) starts; see support.rs.
 
+mod errors;
+mod formats;
+mod handler;
+mod idempotency;
+mod sales;
+mod support;

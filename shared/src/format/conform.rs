@@ -19,7 +19,11 @@ pub struct Conformer {
 
 impl Conformer {
     /// Plans the mapping; a required table column missing from the object is an error.
-    pub fn new(table_schema: SchemaRef, file_columns: &[String], object: String) -> Result<Self, FormatError> {
+    pub fn new(
+        table_schema: SchemaRef,
+        file_columns: &[String],
+        object: String,
+    ) -> Result<Self, FormatError> {
         let mut sources = Vec::with_capacity(table_schema.fields().len());
         for f in table_schema.fields() {
             let idx = file_columns.iter().position(|c| c == f.name());
@@ -33,11 +37,19 @@ impl Conformer {
             }
             sources.push(idx);
         }
-        Ok(Self { table_schema, sources, object })
+        Ok(Self {
+            table_schema,
+            sources,
+            object,
+        })
     }
 
     /// Returns `raw` in the table's schema; `records_before` numbers records in errors.
-    pub fn conform(&self, raw: &RecordBatch, records_before: u64) -> Result<RecordBatch, FormatError> {
+    pub fn conform(
+        &self,
+        raw: &RecordBatch,
+        records_before: u64,
+    ) -> Result<RecordBatch, FormatError> {
         let rows = raw.num_rows();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.sources.len());
         for (field, source) in self.table_schema.fields().iter().zip(&self.sources) {
@@ -83,7 +95,10 @@ impl Conformer {
         field: &str,
         records_before: u64,
     ) -> Result<ArrayRef, FormatError> {
-        let strict = CastOptions { safe: false, ..Default::default() };
+        let strict = CastOptions {
+            safe: false,
+            ..Default::default()
+        };
         cast_with_options(col, to, &strict).map_err(|e| {
             // Find the first value that does not survive a lenient cast, to name its record.
             let lenient = cast_with_options(col, to, &CastOptions::default()).ok();
@@ -119,14 +134,27 @@ mod tests {
     #[test]
     fn reorders_casts_and_fills_missing_optional_columns() {
         let raw = RecordBatch::try_new(
-            Arc::new(Schema::new(vec![Field::new("extra", DataType::Utf8, true), Field::new("id", DataType::Int32, true)])),
-            vec![Arc::new(StringArray::from(vec!["x", "y"])), Arc::new(Int32Array::from(vec![1, 2]))],
+            Arc::new(Schema::new(vec![
+                Field::new("extra", DataType::Utf8, true),
+                Field::new("id", DataType::Int32, true),
+            ])),
+            vec![
+                Arc::new(StringArray::from(vec!["x", "y"])),
+                Arc::new(Int32Array::from(vec![1, 2])),
+            ],
         )
         .unwrap();
         let c = Conformer::new(table(), &["extra".into(), "id".into()], "s3://b/k".into()).unwrap();
         let out = c.conform(&raw, 0).unwrap();
         assert_eq!(out.schema(), table());
-        assert_eq!(out.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values(), &[1, 2]);
+        assert_eq!(
+            out.column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values(),
+            &[1, 2]
+        );
         assert_eq!(out.column(1).null_count(), 2);
     }
 
@@ -134,13 +162,22 @@ mod tests {
     fn names_record_and_field_of_bad_values() {
         let raw = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)])),
-            vec![Arc::new(StringArray::from(vec![Some("1"), Some("x"), None]))],
+            vec![Arc::new(StringArray::from(vec![
+                Some("1"),
+                Some("x"),
+                None,
+            ]))],
         )
         .unwrap();
         let c = Conformer::new(table(), &["id".into()], "s3://b/k".into()).unwrap();
         let err = c.conform(&raw, 10).unwrap_err().to_string();
         assert!(err.contains("s3://b/k: record 12, field `id`"), "{err}");
-        let missing = Conformer::new(table(), &["name".into()], "s3://b/k".into()).unwrap_err().to_string();
-        assert!(missing.contains("field `id`: required column is missing"), "{missing}");
+        let missing = Conformer::new(table(), &["name".into()], "s3://b/k".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("field `id`: required column is missing"),
+            "{missing}"
+        );
     }
 }

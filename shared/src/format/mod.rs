@@ -36,7 +36,9 @@ impl FromStr for InputFormat {
             "csv" | "tsv" => Ok(Self::Csv),
             "json" | "jsonl" | "ndjson" | "jsonlines" | "json_lines" => Ok(Self::JsonLines),
             "parquet" => Ok(Self::Parquet),
-            other => Err(format!("unknown format `{other}`; use csv, jsonl or parquet")),
+            other => Err(format!(
+                "unknown format `{other}`; use csv, jsonl or parquet"
+            )),
         }
     }
 }
@@ -69,7 +71,9 @@ impl FromStr for Compression {
             "none" | "identity" | "" => Ok(Self::None),
             "gzip" | "gz" | "x-gzip" => Ok(Self::Gzip),
             "zstd" | "zst" => Ok(Self::Zstd),
-            other => Err(format!("unknown compression `{other}`; use none, gzip or zstd")),
+            other => Err(format!(
+                "unknown compression `{other}`; use none, gzip or zstd"
+            )),
         }
     }
 }
@@ -124,7 +128,13 @@ pub enum FormatError {
 impl FormatError {
     /// Whether retrying the object could succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Read { retryable: true, .. })
+        matches!(
+            self,
+            Self::Read {
+                retryable: true,
+                ..
+            }
+        )
     }
 }
 
@@ -139,11 +149,21 @@ pub struct ObjectFormat {
 
 impl ObjectFormat {
     /// From the spec's settings, else the key's extensions, else the Content-Encoding.
-    pub fn detect(spec: &TableSpec, key: &str, content_encoding: Option<&str>) -> Result<Self, String> {
+    pub fn detect(
+        spec: &TableSpec,
+        key: &str,
+        content_encoding: Option<&str>,
+    ) -> Result<Self, String> {
         let lower = key.to_ascii_lowercase();
-        let (stem, ext_compression) = if let Some(s) = lower.strip_suffix(".gz").or_else(|| lower.strip_suffix(".gzip")) {
+        let (stem, ext_compression) = if let Some(s) = lower
+            .strip_suffix(".gz")
+            .or_else(|| lower.strip_suffix(".gzip"))
+        {
             (s, Some(Compression::Gzip))
-        } else if let Some(s) = lower.strip_suffix(".zst").or_else(|| lower.strip_suffix(".zstd")) {
+        } else if let Some(s) = lower
+            .strip_suffix(".zst")
+            .or_else(|| lower.strip_suffix(".zstd"))
+        {
             (s, Some(Compression::Zstd))
         } else {
             (lower.as_str(), None)
@@ -164,9 +184,15 @@ impl ObjectFormat {
             }
         };
         if format == InputFormat::Parquet && compression != Compression::None {
-            return Err("Parquet objects must not be wrapped in gzip/zstd (Parquet compresses internally)".into());
+            return Err(
+                "Parquet objects must not be wrapped in gzip/zstd (Parquet compresses internally)"
+                    .into(),
+            );
         }
-        Ok(Self { format, compression })
+        Ok(Self {
+            format,
+            compression,
+        })
     }
 }
 
@@ -178,7 +204,7 @@ pub struct ObjectDecoder {
 }
 
 enum DecoderKind {
-    Text(text::TextDecoder),
+    Text(Box<text::TextDecoder>),
     Parquet(parquet_input::ParquetDecoder),
 }
 
@@ -194,26 +220,48 @@ impl ObjectDecoder {
         let name = object.url();
         let path = object_store::path::Path::from(object.key.as_str());
         let fmt = ObjectFormat::detect(spec, &object.key, object.content_encoding.as_deref())
-            .map_err(|message| FormatError::Unsupported { object: name.clone(), message })?;
+            .map_err(|message| FormatError::Unsupported {
+                object: name.clone(),
+                message,
+            })?;
         let (inner, file_columns) = match fmt.format {
             InputFormat::Parquet => {
                 let size = match object.size {
                     Some(s) => s,
-                    None => store.head(&path).await.map_err(|e| read_error(&name, e))?.size,
+                    None => {
+                        store
+                            .head(&path)
+                            .await
+                            .map_err(|e| read_error(&name, e))?
+                            .size
+                    }
                 };
-                let d = parquet_input::ParquetDecoder::open(store, path, size, &table_schema, batch_rows, &name).await?;
+                let d = parquet_input::ParquetDecoder::open(
+                    store,
+                    path,
+                    size,
+                    &table_schema,
+                    batch_rows,
+                    &name,
+                )
+                .await?;
                 let cols = d.file_columns();
                 (DecoderKind::Parquet(d), cols)
             }
             InputFormat::Csv | InputFormat::JsonLines => {
                 let get = store.get(&path).await.map_err(|e| read_error(&name, e))?;
-                let d = text::TextDecoder::open(get, fmt, spec, &table_schema, batch_rows, &name).await?;
+                let d = text::TextDecoder::open(get, fmt, spec, &table_schema, batch_rows, &name)
+                    .await?;
                 let cols = d.file_columns();
-                (DecoderKind::Text(d), cols)
+                (DecoderKind::Text(Box::new(d)), cols)
             }
         };
         let conformer = Conformer::new(table_schema, &file_columns, name)?;
-        Ok(Self { inner, conformer, records_emitted: 0 })
+        Ok(Self {
+            inner,
+            conformer,
+            records_emitted: 0,
+        })
     }
 
     /// The next batch in the table's schema, or `None` at the end of the object.
@@ -236,7 +284,11 @@ impl ObjectDecoder {
 
 fn read_error(object: &str, e: object_store::Error) -> FormatError {
     let retryable = !matches!(e, object_store::Error::NotFound { .. });
-    FormatError::Read { object: object.to_string(), message: e.to_string(), retryable }
+    FormatError::Read {
+        object: object.to_string(),
+        message: e.to_string(),
+        retryable,
+    }
 }
 
 #[cfg(test)]
@@ -256,18 +308,29 @@ mod tests {
     fn detects_format_and_compression_from_key() {
         let s = spec("");
         let f = ObjectFormat::detect(&s, "t/x.jsonl.gz", None).unwrap();
-        assert_eq!((f.format, f.compression), (InputFormat::JsonLines, Compression::Gzip));
+        assert_eq!(
+            (f.format, f.compression),
+            (InputFormat::JsonLines, Compression::Gzip)
+        );
         let f = ObjectFormat::detect(&s, "t/x.CSV.zst", None).unwrap();
-        assert_eq!((f.format, f.compression), (InputFormat::Csv, Compression::Zstd));
+        assert_eq!(
+            (f.format, f.compression),
+            (InputFormat::Csv, Compression::Zstd)
+        );
         let f = ObjectFormat::detect(&s, "t/x.csv", Some("gzip")).unwrap();
         assert_eq!(f.compression, Compression::Gzip);
-        assert!(ObjectFormat::detect(&s, "t/x.bin", None).unwrap_err().contains("`.bin`"));
+        assert!(ObjectFormat::detect(&s, "t/x.bin", None)
+            .unwrap_err()
+            .contains("`.bin`"));
         assert!(ObjectFormat::detect(&s, "t/x.parquet.gz", None).is_err());
     }
 
     #[test]
     fn spec_format_wins_over_extension() {
         let s = spec("format = \"jsonl\"");
-        assert_eq!(ObjectFormat::detect(&s, "t/x.txt", None).unwrap().format, InputFormat::JsonLines);
+        assert_eq!(
+            ObjectFormat::detect(&s, "t/x.txt", None).unwrap().format,
+            InputFormat::JsonLines
+        );
     }
 }

@@ -35,7 +35,9 @@ impl ParquetDecoder {
             message,
         };
         let reader = ParquetObjectReader::new(store, path).with_file_size(size);
-        let builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(|e| invalid(e.to_string()))?;
+        let builder = ParquetRecordBatchStreamBuilder::new(reader)
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
         let file_schema = builder.schema().clone();
         let keep: Vec<usize> = file_schema
             .fields()
@@ -44,21 +46,31 @@ impl ParquetDecoder {
             .filter(|(_, f)| table_schema.field_with_name(f.name()).is_ok())
             .map(|(i, _)| i)
             .collect();
-        let columns = keep.iter().map(|&i| file_schema.field(i).name().clone()).collect();
+        let columns = keep
+            .iter()
+            .map(|&i| file_schema.field(i).name().clone())
+            .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
         let stream = builder
             .with_projection(mask)
             .with_batch_size(batch_rows)
             .build()
             .map_err(|e| invalid(e.to_string()))?;
-        Ok(Self { stream, columns, object: object.to_string() })
+        Ok(Self {
+            stream,
+            columns,
+            object: object.to_string(),
+        })
     }
 
     pub(super) fn file_columns(&self) -> Vec<String> {
         self.columns.clone()
     }
 
-    pub(super) async fn next_batch(&mut self, records_before: u64) -> Result<Option<RecordBatch>, FormatError> {
+    pub(super) async fn next_batch(
+        &mut self,
+        records_before: u64,
+    ) -> Result<Option<RecordBatch>, FormatError> {
         match self.stream.next().await {
             None => Ok(None),
             Some(Ok(b)) => Ok(Some(b)),

@@ -18,7 +18,7 @@ use crate::spec::{CsvOptions, TableSpec};
 const READ_BUFFER: usize = 1 << 20;
 
 enum Kind {
-    Csv(arrow_csv::reader::Decoder),
+    Csv(Box<arrow_csv::reader::Decoder>),
     Json(arrow_json::reader::Decoder),
 }
 
@@ -32,14 +32,6 @@ pub(super) struct TextDecoder {
     done: bool,
     /// Lines consumed before the first record (CSV header), for record numbering in messages.
     header_lines: u64,
-}
-
-/// Arrow type a text decoder should produce for a table column (binary types arrive as text).
-pub(super) fn decode_type(table_type: &DataType) -> DataType {
-    match table_type {
-        DataType::Binary | DataType::LargeBinary | DataType::FixedSizeBinary(_) => DataType::Utf8,
-        other => other.clone(),
-    }
 }
 
 impl TextDecoder {
@@ -59,7 +51,10 @@ impl TextDecoder {
                 d.multiple_members(true);
                 Box::pin(BufReader::with_capacity(READ_BUFFER, d))
             }
-            Compression::Zstd => Box::pin(BufReader::with_capacity(READ_BUFFER, ZstdDecoder::new(body))),
+            Compression::Zstd => Box::pin(BufReader::with_capacity(
+                READ_BUFFER,
+                ZstdDecoder::new(body),
+            )),
         };
         let read_err = |e: std::io::Error| read_failure(object, e);
         skip_bom(&mut reader).await.map_err(read_err)?;
@@ -68,14 +63,20 @@ impl TextDecoder {
             InputFormat::Csv => {
                 let opts = &spec.csv;
                 let columns = if opts.header {
-                    read_header(&mut reader, opts).await.map_err(|message| FormatError::Decode {
-                        object: object.to_string(),
-                        format: InputFormat::Csv,
-                        record: 0,
-                        message,
-                    })?
+                    read_header(&mut reader, opts)
+                        .await
+                        .map_err(|message| FormatError::Decode {
+                            object: object.to_string(),
+                            format: InputFormat::Csv,
+                            record: 0,
+                            message,
+                        })?
                 } else {
-                    table_schema.fields().iter().map(|f| f.name().clone()).collect()
+                    table_schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect()
                 };
                 if let Some(dup) = first_duplicate(&columns) {
                     return Err(FormatError::Decode {
@@ -85,24 +86,46 @@ impl TextDecoder {
                         message: format!("header names column `{dup}` more than once"),
                     });
                 }
-                let decode_schema = file_schema(&columns, table_schema);
+                let decode_schema = file_schema(&columns);
                 let decoder = csv_builder(decode_schema, opts, batch_rows)
-                    .map_err(|message| FormatError::Unsupported { object: object.to_string(), message })?
+                    .map_err(|message| FormatError::Unsupported {
+                        object: object.to_string(),
+                        message,
+                    })?
                     .build_decoder();
-                (Kind::Csv(decoder), columns, u64::from(opts.header))
+                (
+                    Kind::Csv(Box::new(decoder)),
+                    columns,
+                    u64::from(opts.header),
+                )
             }
             InputFormat::JsonLines => {
-                let columns: Vec<String> = table_schema.fields().iter().map(|f| f.name().clone()).collect();
-                let decoder = arrow_json::ReaderBuilder::new(file_schema(&columns, table_schema))
+                let columns: Vec<String> = table_schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                let decoder = arrow_json::ReaderBuilder::new(file_schema(&columns))
                     .with_batch_size(batch_rows)
                     .with_coerce_primitive(true)
                     .build_decoder()
-                    .map_err(|e| FormatError::Unsupported { object: object.to_string(), message: e.to_string() })?;
+                    .map_err(|e| FormatError::Unsupported {
+                        object: object.to_string(),
+                        message: e.to_string(),
+                    })?;
                 (Kind::Json(decoder), columns, 0)
             }
             InputFormat::Parquet => unreachable!("parquet is decoded by ParquetDecoder"),
         };
-        Ok(Self { reader, kind, format: fmt.format, columns, object: object.to_string(), done: false, header_lines })
+        Ok(Self {
+            reader,
+            kind,
+            format: fmt.format,
+            columns,
+            object: object.to_string(),
+            done: false,
+            header_lines,
+        })
     }
 
     /// Column names as they appear in the object.
@@ -111,23 +134,33 @@ impl TextDecoder {
     }
 
     /// Next raw batch (file columns), or `None` at the end.
-    pub(super) async fn next_batch(&mut self, records_before: u64) -> Result<Option<RecordBatch>, FormatError> {
+    pub(super) async fn next_batch(
+        &mut self,
+        records_before: u64,
+    ) -> Result<Option<RecordBatch>, FormatError> {
         if self.done {
             return Ok(None);
         }
         loop {
-            let chunk = self.reader.fill_buf().await.map_err(|e| read_failure(&self.object, e))?;
+            let chunk = self
+                .reader
+                .fill_buf()
+                .await
+                .map_err(|e| read_failure(&self.object, e))?;
             if chunk.is_empty() {
                 // End of input: let the decoder finish the last record, then flush.
                 self.done = true;
                 if let Kind::Csv(d) = &mut self.kind {
-                    d.decode(&[]).map_err(|e| self.decode_error(records_before, e))?;
+                    d.decode(&[])
+                        .map_err(|e| self.decode_error(records_before, e))?;
                 }
                 if let Kind::Json(d) = &self.kind {
                     if d.has_partial_record() {
                         return Err(self.decode_error(
                             records_before,
-                            arrow_schema::ArrowError::JsonError("the last line is an incomplete JSON value".into()),
+                            arrow_schema::ArrowError::JsonError(
+                                "the last line is an incomplete JSON value".into(),
+                            ),
                         ));
                     }
                 }
@@ -177,8 +210,14 @@ impl TextDecoder {
 fn read_failure(object: &str, e: std::io::Error) -> FormatError {
     // Network failures arrive wrapped from object_store and may pass on retry; anything else is
     // corrupt compressed data (bad gzip/zstd frame, truncated stream) and never will.
-    let retryable = e.get_ref().is_some_and(|inner| inner.is::<object_store::Error>());
-    FormatError::Read { object: object.to_string(), message: e.to_string(), retryable }
+    let retryable = e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<object_store::Error>());
+    FormatError::Read {
+        object: object.to_string(),
+        message: e.to_string(),
+        retryable,
+    }
 }
 
 async fn skip_bom(reader: &mut Pin<Box<dyn AsyncBufRead + Send>>) -> std::io::Result<()> {
@@ -190,7 +229,10 @@ async fn skip_bom(reader: &mut Pin<Box<dyn AsyncBufRead + Send>>) -> std::io::Re
 }
 
 /// Reads and parses the header line (quoted names allowed; no newlines inside names).
-async fn read_header(reader: &mut Pin<Box<dyn AsyncBufRead + Send>>, opts: &CsvOptions) -> Result<Vec<String>, String> {
+async fn read_header(
+    reader: &mut Pin<Box<dyn AsyncBufRead + Send>>,
+    opts: &CsvOptions,
+) -> Result<Vec<String>, String> {
     let mut line = Vec::new();
     let limit = 1 << 20;
     loop {
@@ -232,22 +274,28 @@ async fn read_header(reader: &mut Pin<Box<dyn AsyncBufRead + Send>>, opts: &CsvO
 
 fn first_duplicate(columns: &[String]) -> Option<&str> {
     let mut seen = std::collections::HashSet::new();
-    columns.iter().find(|c| !seen.insert(c.as_str())).map(String::as_str)
-}
-
-/// Decoder schema: table types (nullable) for known columns, text for the rest.
-fn file_schema(columns: &[String], table_schema: &SchemaRef) -> SchemaRef {
-    let fields: Vec<Field> = columns
+    columns
         .iter()
-        .map(|c| match table_schema.field_with_name(c) {
-            Ok(f) => Field::new(c, decode_type(f.data_type()), true),
-            Err(_) => Field::new(c, DataType::Utf8, true),
-        })
-        .collect();
-    Arc::new(Schema::new(fields))
+        .find(|c| !seen.insert(c.as_str()))
+        .map(String::as_str)
 }
 
-fn csv_builder(schema: SchemaRef, opts: &CsvOptions, batch_rows: usize) -> Result<arrow_csv::ReaderBuilder, String> {
+/// Decoder schema: every column as text. Typing happens in the [`super::Conformer`], which can
+/// name the exact record and field of a bad value (the decoders' own errors cannot).
+fn file_schema(columns: &[String]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn csv_builder(
+    schema: SchemaRef,
+    opts: &CsvOptions,
+    batch_rows: usize,
+) -> Result<arrow_csv::ReaderBuilder, String> {
     for (name, c) in [("delimiter", opts.delimiter), ("quote", opts.quote)] {
         if !c.is_ascii() {
             return Err(format!("CSV {name} `{c}` must be a single ASCII character"));
@@ -262,6 +310,7 @@ fn csv_builder(schema: SchemaRef, opts: &CsvOptions, batch_rows: usize) -> Resul
         b = b.with_escape(e as u8);
     }
     let alternatives: Vec<String> = opts.null_values.iter().map(|v| regex::escape(v)).collect();
-    let re = regex::Regex::new(&format!("^(?:{})$", alternatives.join("|"))).map_err(|e| e.to_string())?;
+    let re = regex::Regex::new(&format!("^(?:{})$", alternatives.join("|")))
+        .map_err(|e| e.to_string())?;
     Ok(b.with_null_regex(re))
 }

@@ -1,0 +1,183 @@
+//! Test harness: a real S3 server (SeaweedFS started by scripts/test.sh, endpoint in
+//! FLOE_TEST_S3_ENDPOINT) and a fresh SQLite catalog, warehouse prefix and spec dir per test.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use floe::config::Config;
+use floe::ingest::Ingestor;
+use floe::storage::Stores;
+use futures::TryStreamExt;
+use iceberg::table::Table;
+use iceberg::TableIdent;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+pub const LANDING: &str = "floe-landing";
+
+/// One test's isolated world.
+pub struct TestEnv {
+    pub id: String,
+    pub dir: PathBuf,
+    pub vars: HashMap<String, String>,
+}
+
+impl TestEnv {
+    /// Needs the S3 server from `scripts/test.sh` (`make test`); fails loudly without it.
+    pub fn new(specs: &[(&str, String)]) -> Self {
+        let endpoint = std::env::var("FLOE_TEST_S3_ENDPOINT").expect(
+            "FLOE_TEST_S3_ENDPOINT is not set: run the integration tests with `make test` (scripts/test.sh starts SeaweedFS)",
+        );
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("floe-it-{id}"));
+        let spec_dir = dir.join("tables");
+        std::fs::create_dir_all(&spec_dir).unwrap();
+        for (name, text) in specs {
+            std::fs::write(spec_dir.join(format!("{name}.toml")), text).unwrap();
+        }
+        let mut vars = HashMap::new();
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            (
+                "AWS_ACCESS_KEY_ID",
+                &std::env::var("AWS_ACCESS_KEY_ID").unwrap_or("AKIDFLOE".into()),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                &std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or("floe-local-secret".into()),
+            ),
+            ("AWS_REGION", "us-east-1"),
+            ("FLOE_CATALOG_TYPE", "sql"),
+            (
+                "FLOE_CATALOG_URI",
+                &format!("sqlite://{}/catalog.db", dir.display()),
+            ),
+            ("FLOE_WAREHOUSE", &format!("s3://floe-warehouse/it-{id}")),
+            ("FLOE_TABLE_SPECS", spec_dir.to_str().unwrap()),
+            ("FLOE_DEFAULT_NAMESPACE", "it"),
+            ("FLOE_BATCH_ROWS", "256"),
+        ] {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Self { id, dir, vars }
+    }
+
+    pub fn config(&self) -> Config {
+        Config::from_vars(&self.vars).expect("test config")
+    }
+
+    pub async fn ingestor(&self) -> Ingestor {
+        Ingestor::new(self.config()).await.expect("ingestor")
+    }
+
+    pub fn stores(&self) -> Stores {
+        Stores::new(self.config().s3)
+    }
+
+    /// A landing key unique to this test under `prefix`.
+    pub fn key(&self, prefix: &str, name: &str) -> String {
+        format!("{prefix}{}/{name}", self.id)
+    }
+
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) {
+        let store = self.stores().bucket(LANDING).unwrap();
+        store
+            .put(
+                &object_store::path::Path::from(key),
+                PutPayload::from(bytes),
+            )
+            .await
+            .expect("put object");
+    }
+
+    pub fn ident(&self, table: &str) -> TableIdent {
+        TableIdent::from_strs(["it", table]).unwrap()
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// All rows of the table's current snapshot, read back through Iceberg's scan.
+pub async fn scan(table: &Table) -> Vec<RecordBatch> {
+    table
+        .scan()
+        .select_all()
+        .build()
+        .expect("scan")
+        .to_arrow()
+        .await
+        .expect("to_arrow")
+        .try_collect()
+        .await
+        .expect("read batches")
+}
+
+/// Data file paths of the current snapshot.
+pub async fn data_files(table: &Table) -> Vec<String> {
+    let tasks: Vec<_> = table
+        .scan()
+        .select_all()
+        .build()
+        .unwrap()
+        .plan_files()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    tasks.into_iter().map(|t| t.data_file_path).collect()
+}
+
+/// Opens a Parquet data file of the warehouse for direct inspection.
+pub async fn parquet_reader(
+    env: &TestEnv,
+    url: &str,
+) -> parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder<
+    parquet::arrow::async_reader::ParquetObjectReader,
+> {
+    let stores = env.stores();
+    let (store, path): (Arc<dyn ObjectStore>, _) = stores.for_url(url).unwrap();
+    let size = store.head(&path).await.unwrap().size;
+    let reader =
+        parquet::arrow::async_reader::ParquetObjectReader::new(store, path).with_file_size(size);
+    parquet::arrow::ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .expect("parquet footer")
+}
+
+/// A spec for the test `sales` shape under `prefix`, partitioned by day(ts).
+pub fn sales_spec(name: &str, prefix: &str, extra: &str) -> String {
+    format!(
+        r#"name = "{name}"
+prefixes = ["{prefix}"]
+{extra}
+[[columns]]
+name = "id"
+type = "long"
+required = true
+[[columns]]
+name = "name"
+type = "string"
+[[columns]]
+name = "amount"
+type = "decimal(10,2)"
+[[columns]]
+name = "ts"
+type = "timestamptz"
+[[columns]]
+name = "qty"
+type = "int"
+[[columns]]
+name = "flag"
+type = "boolean"
+[[partition]]
+column = "ts"
+transform = "day"
+"#
+    )
+}
