@@ -53,6 +53,5 @@ step "6/6 query the Iceberg tables (DataFusion via iceberg-datafusion)"
   UNION ALL SELECT 'demo.order_exports', count(*) FROM floe.demo.order_exports ORDER BY tbl"
 "$floe" query "SELECT country, count(*) AS orders, sum(amount) AS revenue FROM floe.demo.orders GROUP BY country ORDER BY revenue DESC"
 "$floe" query "SELECT order_id, customer, amount, order_ts FROM floe.demo.order_events ORDER BY order_id LIMIT 5"
-"$floe" query "SELECT snapshot_id, operation, summary['floe.source.object'] AS source FROM floe.demo.\"orders\$snapshots\""
 echo
 echo "Done. The stack is still up: 'make down' stops it; 'make test' runs the tests."
