@@ -26,6 +26,10 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 up() {
   ensure_weed
   mkdir -p "$state/seaweed"
+  if ! running && port_open 9333; then
+    echo "another SeaweedFS (or something else) holds port 9333; stop it first (make down)" >&2
+    exit 1
+  fi
   if running; then
     echo "==> SeaweedFS already running (pid $(cat "$pidfile")) on :$port"
   else

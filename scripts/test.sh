@@ -5,13 +5,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
-# A separate state dir and port so tests never touch the demo's data.
-export FLOE_STATE_DIR="${FLOE_TEST_STATE_DIR:-$root/.floe/test}"
-export FLOE_S3_PORT="${FLOE_TEST_S3_PORT:-9010}"
-source "$here/local-env.sh"
-rm -rf "$FLOE_STATE_DIR"
-"$here/local-stack.sh" up
-trap '"$here/local-stack.sh" down' EXIT
+if [ "$("$here/local-stack.sh" status)" != "stopped" ]; then
+  # The demo's stack is up (SeaweedFS's fixed internal ports allow one per machine): share it.
+  # Tests are isolated anyway: each has its own catalog, warehouse prefix and landing keys.
+  source "$here/local-env.sh"
+  echo "==> using the running local stack at $AWS_ENDPOINT_URL"
+else
+  # Otherwise a stack of the tests' own, with its own state dir and port, stopped afterwards.
+  export FLOE_STATE_DIR="${FLOE_TEST_STATE_DIR:-$root/.floe/test}"
+  export FLOE_S3_PORT="${FLOE_TEST_S3_PORT:-9010}"
+  source "$here/local-env.sh"
+  rm -rf "$FLOE_STATE_DIR"
+  "$here/local-stack.sh" up
+  trap '"$here/local-stack.sh" down' EXIT
+fi
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -8,6 +8,7 @@
 //! Configuration comes from the same `FLOE_*` / `AWS_*` variables as the functions.
 
 mod gen;
+#[cfg(feature = "query")]
 mod query;
 
 use std::process::ExitCode;
@@ -39,6 +40,7 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
         bail!("{USAGE}")
     };
     match cmd.as_str() {
+        #[cfg(feature = "query")]
         "query" => {
             let sql = args.get(1).context(USAGE)?;
             let config = Config::from_env()?;

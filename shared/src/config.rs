@@ -83,6 +83,9 @@ pub struct Config {
     pub default_namespace: String,
     /// `FLOE_BATCH_ROWS`: rows per Arrow record batch while decoding (default 65536).
     pub batch_rows: usize,
+    /// `FLOE_PARTITION_BUFFER_BYTES`: input bytes a partitioned write buffers before closing its
+    /// open partition files (default 128 MiB; bounds memory when input is not sorted by partition).
+    pub partition_buffer_bytes: usize,
     /// `FLOE_COMMIT_MAX_ATTEMPTS`: Floe-level commit attempts on conflict (default 10).
     pub commit_max_attempts: u32,
     /// `FLOE_LOG_FORMAT`: `json` or `text`.
@@ -244,6 +247,13 @@ impl Config {
             65_536usize,
             1..=1_048_576,
         );
+        let partition_buffer_bytes = parse_num(
+            &mut problems,
+            "FLOE_PARTITION_BUFFER_BYTES",
+            get("FLOE_PARTITION_BUFFER_BYTES"),
+            crate::write::DEFAULT_PARTITION_BUFFER_BYTES,
+            1..=(16usize << 30),
+        );
         let commit_max_attempts = parse_num(
             &mut problems,
             "FLOE_COMMIT_MAX_ATTEMPTS",
@@ -288,6 +298,7 @@ impl Config {
             default_namespace: get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into()),
             batch_rows,
             commit_max_attempts,
+            partition_buffer_bytes,
             log_format,
             log_filter: get("FLOE_LOG_LEVEL")
                 .or_else(|| get("RUST_LOG"))

@@ -159,7 +159,9 @@ impl Ingestor {
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let mut decoder =
             ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows).await?;
-        let mut sink = DataFileSink::new(&table).await?;
+        let mut sink = DataFileSink::new(&table)
+            .await?
+            .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
         while let Some(batch) = decoder.next_batch().await? {
             sink.write(batch).await?;
         }

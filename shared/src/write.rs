@@ -27,15 +27,38 @@ pub const DEFAULT_ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 type Builder =
     DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
 
+/// Arrow bytes a partitioned write may buffer across its open partition files before they are
+/// all closed and new ones started (every open Parquet file holds its row group in memory).
+pub const DEFAULT_PARTITION_BUFFER_BYTES: usize = 128 * 1024 * 1024;
+
+type Rolling = RollingFileWriterBuilder<
+    ParquetWriterBuilder,
+    DefaultLocationGenerator,
+    DefaultFileNameGenerator,
+>;
+
 enum Sink {
     Unpartitioned(Box<<Builder as IcebergWriterBuilder>::R>),
-    Partitioned(Box<(FanoutWriter<Builder>, RecordBatchPartitionSplitter)>),
+    Partitioned(Box<PartitionedSink>),
+}
+
+struct PartitionedSink {
+    rolling: Rolling,
+    fanout: FanoutWriter<Builder>,
+    splitter: RecordBatchPartitionSplitter,
+    buffered: usize,
+    closed_files: Vec<DataFile>,
 }
 
 /// Writes record batches (in the table's Arrow schema) into new data files of one table.
+///
+/// Memory stays bounded: an unpartitioned write flushes row groups at the byte limit; a
+/// partitioned write (one open file per partition seen) closes its open files once they have
+/// taken [`DEFAULT_PARTITION_BUFFER_BYTES`] of input, trading a few more files for flat memory.
 pub struct DataFileSink {
     sink: Sink,
     rows: u64,
+    partition_buffer_bytes: usize,
 }
 
 /// Parquet writer settings from table properties: `write.parquet.compression-codec` (zstd),
@@ -101,16 +124,33 @@ impl DataFileSink {
                 DataFileFormat::Parquet,
             ),
         );
-        let builder = DataFileWriterBuilder::new(rolling);
         let spec = metadata.default_partition_spec().clone();
         let sink = if spec.is_unpartitioned() {
-            Sink::Unpartitioned(Box::new(builder.build(None).await?))
+            Sink::Unpartitioned(Box::new(
+                DataFileWriterBuilder::new(rolling).build(None).await?,
+            ))
         } else {
             let splitter =
                 RecordBatchPartitionSplitter::try_new_with_computed_values(schema, spec)?;
-            Sink::Partitioned(Box::new((FanoutWriter::new(builder), splitter)))
+            Sink::Partitioned(Box::new(PartitionedSink {
+                fanout: FanoutWriter::new(DataFileWriterBuilder::new(rolling.clone())),
+                rolling,
+                splitter,
+                buffered: 0,
+                closed_files: Vec::new(),
+            }))
         };
-        Ok(Self { sink, rows: 0 })
+        Ok(Self {
+            sink,
+            rows: 0,
+            partition_buffer_bytes: DEFAULT_PARTITION_BUFFER_BYTES,
+        })
+    }
+
+    /// Sets the partitioned-write buffer limit (default [`DEFAULT_PARTITION_BUFFER_BYTES`]).
+    pub fn with_partition_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.partition_buffer_bytes = bytes.max(1);
+        self
     }
 
     /// Writes one batch.
@@ -118,10 +158,16 @@ impl DataFileSink {
         self.rows += batch.num_rows() as u64;
         match &mut self.sink {
             Sink::Unpartitioned(w) => w.write(batch).await,
-            Sink::Partitioned(parts) => {
-                let (w, splitter) = parts.as_mut();
-                for (key, part) in splitter.split(&batch)? {
-                    w.write(key, part).await?;
+            Sink::Partitioned(p) => {
+                p.buffered += batch.get_array_memory_size();
+                for (key, part) in p.splitter.split(&batch)? {
+                    p.fanout.write(key, part).await?;
+                }
+                if p.buffered >= self.partition_buffer_bytes {
+                    let fresh = FanoutWriter::new(DataFileWriterBuilder::new(p.rolling.clone()));
+                    let full = std::mem::replace(&mut p.fanout, fresh);
+                    p.closed_files.extend(full.close().await?);
+                    p.buffered = 0;
                 }
                 Ok(())
             }
@@ -137,7 +183,11 @@ impl DataFileSink {
     pub async fn close(self) -> Result<Vec<DataFile>, iceberg::Error> {
         match self.sink {
             Sink::Unpartitioned(mut w) => w.close().await,
-            Sink::Partitioned(parts) => parts.0.close().await,
+            Sink::Partitioned(p) => {
+                let mut files = p.closed_files;
+                files.extend(p.fanout.close().await?);
+                Ok(files)
+            }
         }
     }
 }

@@ -136,3 +136,31 @@ async fn data_files_are_zstd_parquet_in_the_right_partitions() {
     }
     assert_eq!(seen, rows.len());
 }
+
+#[tokio::test]
+async fn partitioned_write_with_a_tiny_buffer_rolls_files_and_keeps_every_row() {
+    let mut env = TestEnv::new(&[("sales_roll", sales_spec("sales_roll", "roll/", ""))]);
+    // Close the open partition files after every batch: many more files, same rows.
+    env.vars
+        .insert("FLOE_PARTITION_BUFFER_BYTES".into(), "1".into());
+    let rows = sales::rows(2_000); // ~84 day partitions, 8 batches of 256 rows
+    let t = ingest_and_read(
+        &env,
+        "sales_roll",
+        &env.key("roll/", "sales.csv"),
+        sales::csv(&rows),
+        &rows,
+    )
+    .await;
+    let files = support::data_files(&t).await;
+    let partitions: std::collections::HashSet<_> = files
+        .iter()
+        .filter_map(|f| f.split('/').find(|s| s.starts_with("ts_day=")))
+        .collect();
+    assert!(
+        files.len() > partitions.len(),
+        "{} files for {} partitions",
+        files.len(),
+        partitions.len()
+    );
+}
