@@ -164,3 +164,42 @@ async fn partitioned_write_with_a_tiny_buffer_rolls_files_and_keeps_every_row() 
         partitions.len()
     );
 }
+
+#[tokio::test]
+async fn content_encoding_gzip_is_honoured_without_an_extension() {
+    use object_store::{Attribute, Attributes, ObjectStore, PutOptions};
+    let env = TestEnv::new(&[(
+        "sales_enc",
+        sales_spec("sales_enc", "enc/", "format = \"jsonl\""),
+    )]);
+    let rows = sales::rows(120);
+    let key = env.key("enc/", "sales-no-extension");
+    let store = env.stores().bucket(LANDING).unwrap();
+    let mut attributes = Attributes::new();
+    attributes.insert(Attribute::ContentEncoding, "gzip".into());
+    let opts = PutOptions {
+        attributes,
+        ..Default::default()
+    };
+    store
+        .put_opts(
+            &object_store::path::Path::from(key.as_str()),
+            sales::jsonl_gz(&rows).into(),
+            opts,
+        )
+        .await
+        .unwrap();
+    let ingestor = env.ingestor().await;
+    let report = ingestor.ingest(ObjectRef::new(LANDING, &key)).await;
+    assert_eq!(
+        (report.status, report.rows),
+        (ObjectStatus::Committed, 120),
+        "{report:?}"
+    );
+    let t = ingestor
+        .catalog()
+        .load_table(&env.ident("sales_enc"))
+        .await
+        .unwrap();
+    assert_eq!(sales::from_batches(&support::scan(&t).await), rows);
+}

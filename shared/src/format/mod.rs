@@ -250,6 +250,21 @@ impl ObjectDecoder {
             }
             InputFormat::Csv | InputFormat::JsonLines => {
                 let get = store.get(&path).await.map_err(|e| read_error(&name, e))?;
+                let mut fmt = fmt;
+                if fmt.compression == Compression::None && object.content_encoding.is_none() {
+                    // Neither spec nor key named a compression: the object's Content-Encoding may.
+                    if let Some(enc) = get
+                        .attributes
+                        .get(&object_store::Attribute::ContentEncoding)
+                    {
+                        fmt.compression = Compression::from_str(enc).map_err(|message| {
+                            FormatError::Unsupported {
+                                object: name.clone(),
+                                message,
+                            }
+                        })?;
+                    }
+                }
                 let d = text::TextDecoder::open(get, fmt, spec, &table_schema, batch_rows, &name)
                     .await?;
                 let cols = d.file_columns();

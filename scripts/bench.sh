@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release CLI (without DataFusion), makes sure the local stack and the
+# baseline tools (DuckDB 1.4.4, pyarrow in their own venv) are present, then runs scripts/bench.py.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+source "$here/local-env.sh"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+venv="$FLOE_STATE_DIR/bench-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "==> baseline tools venv (duckdb==1.4.4, pyarrow)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb==1.4.4 pyarrow
+fi
+echo "==> release build of the floe CLI (ingest pipeline, no DataFusion)"
+cargo build --release -p floe-cli --no-default-features
+"$here/local-stack.sh" up
+command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
+exec "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
