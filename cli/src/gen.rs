@@ -5,13 +5,12 @@ use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
+use parquet::arrow::ArrowWriter;
 
 struct Rng(u64);
 impl Rng {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use arrow_array::RecordBatch;
 use iceberg::arrow::RecordBatchPartitionSplitter;
-use iceberg::spec::{DataFile, DataFileFormat, TableProperties};
+use iceberg::spec::{DataFile, DataFileFormat, PartitionKey, Struct, TableProperties};
 use iceberg::table::Table;
 use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
 use iceberg::writer::file_writer::location_generator::{
@@ -14,8 +14,6 @@ use iceberg::writer::file_writer::location_generator::{
 };
 use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
 use iceberg::writer::file_writer::ParquetWriterBuilder;
-use iceberg::writer::partitioning::fanout_writer::FanoutWriter;
-use iceberg::writer::partitioning::PartitioningWriter;
 use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -27,9 +25,8 @@ pub const DEFAULT_ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 type Builder =
     DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
 
-/// Arrow bytes a partitioned write may buffer across its open partition files before they are
-/// all closed and new ones started (every open Parquet file holds its row group in memory).
-pub const DEFAULT_PARTITION_BUFFER_BYTES: usize = 128 * 1024 * 1024;
+/// Input bytes (Arrow memory) a partitioned write buffers before writing them out.
+pub const DEFAULT_PARTITION_BUFFER_BYTES: usize = 96 * 1024 * 1024;
 
 type Rolling = RollingFileWriterBuilder<
     ParquetWriterBuilder,
@@ -42,27 +39,69 @@ enum Sink {
     Partitioned(Box<PartitionedSink>),
 }
 
+/// Partitioned writes buffer rows per partition (as Arrow) and write each partition's rows into
+/// its own file when the buffer is full or at the end: one Parquet writer open at a time. (An
+/// open Parquet file costs ~1 MiB per column — a ZSTD context and page buffers — so keeping one
+/// open per partition, as a fan-out writer does, grows memory with the partition count.)
 struct PartitionedSink {
     rolling: Rolling,
-    fanout: FanoutWriter<Builder>,
     splitter: RecordBatchPartitionSplitter,
-    buffered: usize,
-    closed_files: Vec<DataFile>,
+    buffered: HashMap<Struct, (PartitionKey, Vec<RecordBatch>)>,
+    buffered_bytes: usize,
+    files: Vec<DataFile>,
+}
+
+impl PartitionedSink {
+    async fn write(&mut self, batch: &RecordBatch, limit: usize) -> Result<(), iceberg::Error> {
+        for (key, part) in self.splitter.split(batch)? {
+            self.buffered_bytes += part.get_array_memory_size();
+            self.buffered
+                .entry(key.data().clone())
+                .or_insert_with(|| (key, Vec::new()))
+                .1
+                .push(part);
+        }
+        if self.buffered_bytes >= limit {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), iceberg::Error> {
+        for (_, (key, batches)) in self.buffered.drain() {
+            let mut writer = DataFileWriterBuilder::new(self.rolling.clone())
+                .build(Some(key))
+                .await?;
+            for b in batches {
+                writer.write(b).await?;
+            }
+            self.files.extend(writer.close().await?);
+        }
+        self.buffered_bytes = 0;
+        Ok(())
+    }
 }
 
 /// Writes record batches (in the table's Arrow schema) into new data files of one table.
 ///
 /// Memory stays bounded: an unpartitioned write flushes row groups at the byte limit; a
-/// partitioned write (one open file per partition seen) closes its open files once they have
-/// taken [`DEFAULT_PARTITION_BUFFER_BYTES`] of input, trading a few more files for flat memory.
+/// partitioned write buffers at most [`DEFAULT_PARTITION_BUFFER_BYTES`] of input before writing
+/// it out partition by partition.
 pub struct DataFileSink {
     sink: Sink,
     rows: u64,
     partition_buffer_bytes: usize,
 }
 
+/// Floe's Parquet page and dictionary size limit when the table sets none (Iceberg's property
+/// names `write.parquet.page-size-bytes` / `write.parquet.dict-size-bytes`). Smaller than
+/// parquet-rs' 1 MiB: each open file buffers a page and a dictionary per column, and a
+/// partitioned write keeps one file open per partition.
+pub const DEFAULT_PAGE_BYTES: usize = 256 * 1024;
+
 /// Parquet writer settings from table properties: `write.parquet.compression-codec` (zstd),
-/// `write.parquet.compression-level` (3), `write.parquet.row-group-size-bytes` (32 MiB).
+/// `write.parquet.compression-level` (3), `write.parquet.row-group-size-bytes` (32 MiB),
+/// `write.parquet.page-size-bytes` and `write.parquet.dict-size-bytes` (256 KiB).
 pub fn writer_properties(
     props: &HashMap<String, String>,
 ) -> Result<WriterProperties, iceberg::Error> {
@@ -71,6 +110,16 @@ pub fn writer_properties(
             iceberg::ErrorKind::DataInvalid,
             format!("table property {k}=`{v}` is invalid"),
         )
+    };
+    let size = |key: &str, default: usize| -> Result<usize, iceberg::Error> {
+        match props.get(key) {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(key, v)),
+            None => Ok(default),
+        }
     };
     let level: i32 = match props.get("write.parquet.compression-level") {
         Some(v) => v
@@ -91,17 +140,14 @@ pub fn writer_properties(
         "uncompressed" | "none" => Compression::UNCOMPRESSED,
         other => return Err(invalid("write.parquet.compression-codec", other)),
     };
-    let row_group_bytes = match props.get("write.parquet.row-group-size-bytes") {
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("write.parquet.row-group-size-bytes", v))?,
-        None => DEFAULT_ROW_GROUP_BYTES,
-    };
     Ok(WriterProperties::builder()
         .set_compression(compression)
-        .set_max_row_group_bytes(Some(row_group_bytes))
+        .set_max_row_group_bytes(Some(size(
+            "write.parquet.row-group-size-bytes",
+            DEFAULT_ROW_GROUP_BYTES,
+        )?))
+        .set_data_page_size_limit(size("write.parquet.page-size-bytes", DEFAULT_PAGE_BYTES)?)
+        .set_dictionary_page_size_limit(size("write.parquet.dict-size-bytes", DEFAULT_PAGE_BYTES)?)
         .build())
 }
 
@@ -133,11 +179,11 @@ impl DataFileSink {
             let splitter =
                 RecordBatchPartitionSplitter::try_new_with_computed_values(schema, spec)?;
             Sink::Partitioned(Box::new(PartitionedSink {
-                fanout: FanoutWriter::new(DataFileWriterBuilder::new(rolling.clone())),
                 rolling,
                 splitter,
-                buffered: 0,
-                closed_files: Vec::new(),
+                buffered: HashMap::new(),
+                buffered_bytes: 0,
+                files: Vec::new(),
             }))
         };
         Ok(Self {
@@ -158,19 +204,7 @@ impl DataFileSink {
         self.rows += batch.num_rows() as u64;
         match &mut self.sink {
             Sink::Unpartitioned(w) => w.write(batch).await,
-            Sink::Partitioned(p) => {
-                p.buffered += batch.get_array_memory_size();
-                for (key, part) in p.splitter.split(&batch)? {
-                    p.fanout.write(key, part).await?;
-                }
-                if p.buffered >= self.partition_buffer_bytes {
-                    let fresh = FanoutWriter::new(DataFileWriterBuilder::new(p.rolling.clone()));
-                    let full = std::mem::replace(&mut p.fanout, fresh);
-                    p.closed_files.extend(full.close().await?);
-                    p.buffered = 0;
-                }
-                Ok(())
-            }
+            Sink::Partitioned(p) => p.write(&batch, self.partition_buffer_bytes).await,
         }
     }
 
@@ -183,10 +217,9 @@ impl DataFileSink {
     pub async fn close(self) -> Result<Vec<DataFile>, iceberg::Error> {
         match self.sink {
             Sink::Unpartitioned(mut w) => w.close().await,
-            Sink::Partitioned(p) => {
-                let mut files = p.closed_files;
-                files.extend(p.fanout.close().await?);
-                Ok(files)
+            Sink::Partitioned(mut p) => {
+                p.flush().await?;
+                Ok(p.files)
             }
         }
     }
