@@ -81,6 +81,12 @@ pub struct Config {
     pub table_specs: String,
     /// `FLOE_DEFAULT_NAMESPACE`: namespace for specs that name none (default `floe`).
     pub default_namespace: String,
+    /// `FLOE_QUARANTINE_URL`: where unreadable objects are copied whole (default
+    /// `s3://<source bucket>/_floe_quarantine`).
+    pub quarantine_url: Option<String>,
+    /// `FLOE_QUARANTINE_TABLE`: `namespace.table` of the quarantine table (default
+    /// `<FLOE_DEFAULT_NAMESPACE>.quarantine`).
+    pub quarantine_table: String,
     /// `FLOE_BATCH_ROWS`: rows per Arrow record batch while decoding (default 65536).
     pub batch_rows: usize,
     /// `FLOE_PARTITION_BUFFER_BYTES`: input bytes a partitioned write buffers before closing its
@@ -240,6 +246,24 @@ impl Config {
             });
         }
 
+        let quarantine_url = get("FLOE_QUARANTINE_URL");
+        if let Some(u) = &quarantine_url {
+            if !(u.starts_with("s3://") || u.starts_with("file://")) {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_QUARANTINE_URL",
+                    message: format!("`{u}` must be an `s3://bucket/prefix` or `file:///path` URL"),
+                });
+            }
+        }
+        let default_namespace = get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into());
+        let quarantine_table = get("FLOE_QUARANTINE_TABLE")
+            .unwrap_or_else(|| format!("{default_namespace}.quarantine"));
+        if !quarantine_table.contains('.') {
+            problems.push(ConfigProblem {
+                variable: "FLOE_QUARANTINE_TABLE",
+                message: format!("`{quarantine_table}` must be `namespace.table`"),
+            });
+        }
         let batch_rows = parse_num(
             &mut problems,
             "FLOE_BATCH_ROWS",
@@ -295,7 +319,9 @@ impl Config {
             },
             s3,
             table_specs,
-            default_namespace: get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into()),
+            default_namespace,
+            quarantine_url,
+            quarantine_table,
             batch_rows,
             commit_max_attempts,
             partition_buffer_bytes,

@@ -14,8 +14,9 @@ use crate::commit::{commit_append, find_committed, CommitOutcome};
 use crate::config::Config;
 use crate::event::IngestEvent;
 use crate::format::ObjectDecoder;
+use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
 use crate::source::{normalize_etag, ObjectRef};
-use crate::spec::TableRouter;
+use crate::spec::{TableRouter, TableSpec};
 use crate::storage::Stores;
 use crate::table::load_or_create;
 use crate::write::DataFileSink;
@@ -29,6 +30,9 @@ pub enum ObjectStatus {
     Committed,
     /// The same object version was committed before; nothing was written.
     Duplicate,
+    /// The object could not be read (or broke the contract as a whole): it was copied to the
+    /// quarantine location and recorded in the quarantine table.
+    Quarantined,
     /// The object failed (see `error`).
     Failed,
 }
@@ -43,8 +47,12 @@ pub struct ObjectReport {
     pub table: Option<String>,
     /// Outcome.
     pub status: ObjectStatus,
+    /// Records read from the object (= `rows_written + rows_quarantined`).
+    pub rows_read: u64,
     /// Rows written to the table.
-    pub rows: u64,
+    pub rows_written: u64,
+    /// Rows sent to quarantine (for a whole-object quarantine: every record read).
+    pub rows_quarantined: u64,
     /// Data files written.
     pub files: usize,
     /// Bytes of the source object.
@@ -67,6 +75,7 @@ pub struct ObjectReport {
 /// Shared state of an ingest function: built once per container.
 pub struct Ingestor {
     config: Config,
+    quarantine_spec: TableSpec,
     stores: Stores,
     catalog: Arc<dyn Catalog>,
     router: TableRouter,
@@ -79,8 +88,18 @@ impl Ingestor {
         let router =
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
         let catalog = open_catalog(&config.catalog, &config.s3).await?;
+        let (ns, name) = config
+            .quarantine_table
+            .rsplit_once('.')
+            .unwrap_or(("floe", "quarantine"));
+        let ident = iceberg::TableIdent::new(
+            iceberg::NamespaceIdent::from_strs(ns.split('.')).map_err(Error::Iceberg)?,
+            name.to_string(),
+        );
+        let quarantine_spec = quarantine_spec(&ident)?;
         Ok(Self {
             config,
+            quarantine_spec,
             stores,
             catalog,
             router,
@@ -90,6 +109,11 @@ impl Ingestor {
     /// The catalog in use.
     pub fn catalog(&self) -> Arc<dyn Catalog> {
         self.catalog.clone()
+    }
+
+    /// The quarantine table's identifier.
+    pub fn quarantine_table(&self) -> &iceberg::TableIdent {
+        &self.quarantine_spec.ident
     }
 
     /// The table specs in use.
@@ -104,7 +128,9 @@ impl Ingestor {
             object: object.url(),
             table: None,
             status: ObjectStatus::Failed,
-            rows: 0,
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
             files: 0,
             bytes_in: object.size.unwrap_or(0),
             bytes_out: 0,
@@ -122,7 +148,8 @@ impl Ingestor {
         report.duration_ms = started.elapsed().as_millis() as u64;
         if report.status != ObjectStatus::Failed {
             tracing::info!(
-                object = %report.object, table = ?report.table, status = ?report.status, rows = report.rows,
+                object = %report.object, table = ?report.table, status = ?report.status,
+                rows_read = report.rows_read, rows_written = report.rows_written, rows_quarantined = report.rows_quarantined,
                 files = report.files, bytes_in = report.bytes_in, bytes_out = report.bytes_out,
                 duration_ms = report.duration_ms, "ingested"
             );
@@ -156,46 +183,185 @@ impl Ingestor {
             report.snapshot_id = Some(snapshot_id);
             return Ok(());
         }
-        let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
-        let mut decoder =
-            ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows).await?;
+        let qtable = load_or_create(self.catalog.as_ref(), &self.quarantine_spec).await?;
+        let qschema = Arc::new(schema_to_arrow_schema(qtable.metadata().current_schema())?);
+        let ingested_at = chrono::Utc::now().timestamp_micros();
+        let table_name = spec.ident.to_string();
         let mut sink = DataFileSink::new(&table)
             .await?
             .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
-        while let Some(batch) = decoder.next_batch().await? {
-            sink.write(batch).await?;
+        let mut qsink = DataFileSink::new(&qtable).await?;
+
+        let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
+        let decoded = async {
+            let mut decoder =
+                ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows)
+                    .await?;
+            while let Some(c) = decoder.next_batch().await? {
+                report.rows_read += c.rows_read as u64;
+                if c.batch.num_rows() > 0 {
+                    report.rows_written += c.batch.num_rows() as u64;
+                    sink.write(c.batch).await?;
+                }
+                if !c.rejected.is_empty() {
+                    report.rows_quarantined += c.rejected.len() as u64;
+                    let records: Vec<QuarantineRecord> =
+                        c.rejected.into_iter().map(Into::into).collect();
+                    qsink
+                        .write(quarantine_batch(
+                            &qschema,
+                            &table_name,
+                            &object,
+                            &records,
+                            ingested_at,
+                        )?)
+                        .await?;
+                }
+            }
+            Ok::<(), Error>(())
         }
-        let rows = sink.rows();
+        .await;
+        match decoded {
+            Ok(()) => {}
+            Err(Error::Format(e)) if !e.is_retryable() => {
+                // Unreadable as a whole: keep the object, record why, write nothing to the table.
+                // Data files written so far stay uncommitted (orphans for maintenance to remove).
+                return self
+                    .quarantine_object(
+                        &object,
+                        &table_name,
+                        e,
+                        &qtable,
+                        &qschema,
+                        ingested_at,
+                        report,
+                    )
+                    .await;
+            }
+            Err(e) => return Err(e),
+        }
         let files = sink.close().await?;
-        report.rows = rows;
+        let qfiles = qsink.close().await?;
         report.files = files.len();
         report.bytes_out = files.iter().map(|f| f.file_size_in_bytes()).sum();
-        if files.is_empty() {
-            // Nothing to append (an object with no records): no snapshot is made.
-            report.status = ObjectStatus::Committed;
-            return Ok(());
+        // Quarantine first: if we die between the two commits, the redelivery skips the
+        // quarantine append (already there) and completes the table append.
+        if !qfiles.is_empty() {
+            self.commit(
+                qtable.identifier(),
+                qfiles,
+                &object,
+                report.rows_quarantined,
+            )
+            .await?;
         }
-        let outcome = commit_append(
+        report.status = ObjectStatus::Committed;
+        if !files.is_empty() {
+            match self
+                .commit(&spec.ident, files, &object, report.rows_written)
+                .await?
+            {
+                CommitOutcome::Committed { snapshot_id } => report.snapshot_id = Some(snapshot_id),
+                CommitOutcome::Duplicate { snapshot_id } => {
+                    // A concurrent delivery of the same object won; our files are orphans for cleanup.
+                    report.status = ObjectStatus::Duplicate;
+                    report.snapshot_id = Some(snapshot_id);
+                    report.rows_written = 0;
+                    report.rows_quarantined = 0;
+                    report.rows_read = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        table: &iceberg::TableIdent,
+        files: Vec<iceberg::spec::DataFile>,
+        object: &ObjectRef,
+        rows: u64,
+    ) -> Result<CommitOutcome, Error> {
+        Ok(commit_append(
             self.catalog.clone(),
-            &spec.ident,
+            table,
             files,
-            &object,
+            object,
             rows,
             self.config.commit_max_attempts,
         )
-        .await?;
-        match outcome {
+        .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn quarantine_object(
+        &self,
+        object: &ObjectRef,
+        table_name: &str,
+        cause: crate::format::FormatError,
+        qtable: &iceberg::table::Table,
+        qschema: &arrow_schema::SchemaRef,
+        ingested_at: i64,
+        report: &mut ObjectReport,
+    ) -> Result<(), Error> {
+        let dest = self
+            .config
+            .quarantine_url
+            .clone()
+            .unwrap_or_else(|| format!("s3://{}/_floe_quarantine", object.bucket));
+        let copied = crate::quarantine::copy_object(&self.stores, object, &dest)
+            .await
+            .map_err(|message| Error::Quarantine {
+                object: object.url(),
+                message,
+            })?;
+        let (code, record, field) = match &cause {
+            crate::format::FormatError::Rejected { code, .. } => (*code, None, None),
+            crate::format::FormatError::Field { record, field, .. } => (
+                crate::contract::ErrorCode::Undecodable,
+                Some(*record),
+                Some(field.clone()).filter(|f| !f.is_empty()),
+            ),
+            crate::format::FormatError::Decode { record, .. } => {
+                (crate::contract::ErrorCode::Undecodable, Some(*record), None)
+            }
+            _ => (crate::contract::ErrorCode::Undecodable, None, None),
+        };
+        let record = QuarantineRecord {
+            record,
+            field,
+            code,
+            message: cause.to_string(),
+            raw: Some(copied),
+        };
+        let batch = quarantine_batch(
+            qschema,
+            table_name,
+            object,
+            std::slice::from_ref(&record),
+            ingested_at,
+        )?;
+        let mut qsink = DataFileSink::new(qtable).await?;
+        qsink.write(batch).await?;
+        let qfiles = qsink.close().await?;
+        // Every record read before the failure is inside the quarantined object.
+        report.rows_quarantined = report.rows_read;
+        report.rows_written = 0;
+        report.error = Some(cause.to_string());
+        match self
+            .commit(qtable.identifier(), qfiles, object, report.rows_quarantined)
+            .await?
+        {
             CommitOutcome::Committed { snapshot_id } => {
-                report.status = ObjectStatus::Committed;
+                report.status = ObjectStatus::Quarantined;
                 report.snapshot_id = Some(snapshot_id);
             }
             CommitOutcome::Duplicate { snapshot_id } => {
-                // A concurrent delivery of the same object won; our files are orphans for cleanup.
                 report.status = ObjectStatus::Duplicate;
                 report.snapshot_id = Some(snapshot_id);
-                report.rows = 0;
             }
         }
+        tracing::warn!(object = %object.url(), error = %cause, "object quarantined whole");
         Ok(())
     }
 

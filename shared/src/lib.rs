@@ -8,9 +8,11 @@
 pub mod catalog;
 pub mod commit;
 pub mod config;
+pub mod contract;
 pub mod event;
 pub mod format;
 pub mod ingest;
+pub mod quarantine;
 pub mod source;
 pub mod spec;
 pub mod storage;
@@ -53,6 +55,17 @@ pub enum Error {
     /// Commit failed.
     #[error(transparent)]
     Commit(#[from] commit::CommitError),
+    /// An unreadable object could not be copied to quarantine.
+    #[error("{object}: cannot quarantine the object: {message}")]
+    Quarantine {
+        /// The object.
+        object: String,
+        /// Why.
+        message: String,
+    },
+    /// Arrow error building batches.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
 }
 
 impl Error {
@@ -68,6 +81,8 @@ impl Error {
                 e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected)
             }
             Error::Commit(e) => e.is_retryable(),
+            Error::Quarantine { .. } => true,
+            Error::Arrow(_) => false,
         }
     }
 }

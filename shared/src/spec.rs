@@ -83,6 +83,80 @@ pub struct ColumnSpec {
     /// Column documentation.
     #[serde(default)]
     pub doc: Option<String>,
+    /// Smallest allowed value (written in the column's type, e.g. `0`, `"2020-01-01"`).
+    #[serde(default)]
+    pub min: Option<toml::Value>,
+    /// Largest allowed value.
+    #[serde(default)]
+    pub max: Option<toml::Value>,
+    /// The only values allowed.
+    #[serde(default)]
+    pub allowed: Option<Vec<toml::Value>>,
+    /// Regular expression string values must match (anchor it yourself with `^...$`).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Longest allowed string, in characters.
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    /// Extra timestamp/date input formats (chrono `strftime`), tried after RFC 3339 / ISO 8601.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Timestamps given as epoch numbers in this unit: `s`, `ms`, `us` or `ns`.
+    #[serde(default)]
+    pub epoch: Option<String>,
+    /// Treat an empty string as null (default true).
+    #[serde(default = "yes")]
+    pub empty_as_null: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What to do with columns the object has and the table lacks.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownColumns {
+    /// Ignore them (default).
+    #[default]
+    Drop,
+    /// Quarantine the whole object.
+    Reject,
+    /// Add them to the table as nullable string columns (Iceberg schema update), then ingest.
+    Evolve,
+}
+
+/// What to do with table columns the object lacks.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingColumns {
+    /// Fill nullable columns with null; a missing required column rejects the object (default).
+    #[default]
+    Null,
+    /// Any missing column rejects the object.
+    Reject,
+}
+
+/// One SQL row rule: a boolean expression every row must satisfy.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Rule name (the quarantine `field`).
+    pub name: String,
+    /// Boolean SQL expression over the table's columns, e.g. `amount >= 0 AND quantity > 0`.
+    pub sql: String,
+}
+
+/// Object-level contract policies (`[contract]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContractSpec {
+    /// Columns in the object but not in the table.
+    pub unknown_columns: UnknownColumns,
+    /// Columns in the table but not in the object.
+    pub missing_columns: MissingColumns,
+    /// SQL row rules.
+    pub rules: Vec<RuleSpec>,
 }
 
 /// One partition field.
@@ -138,6 +212,8 @@ struct RawSpec {
     properties: BTreeMap<String, String>,
     #[serde(default)]
     csv: CsvOptions,
+    #[serde(default)]
+    contract: ContractSpec,
 }
 
 /// A validated table spec.
@@ -163,6 +239,8 @@ pub struct TableSpec {
     pub properties: BTreeMap<String, String>,
     /// CSV options.
     pub csv: CsvOptions,
+    /// Object-level contract policies.
+    pub contract: ContractSpec,
     /// The Iceberg schema (field ids 1..=n in column order).
     pub schema: Schema,
 }
@@ -240,6 +318,7 @@ impl TableSpec {
             sort: raw.sort,
             properties: raw.properties,
             csv: raw.csv,
+            contract: raw.contract,
             schema,
         };
         spec.partition_spec().map_err(invalid)?;

@@ -22,7 +22,7 @@ async fn ingest_and_read(
     let ingestor = env.ingestor().await;
     let report = ingestor.ingest(ObjectRef::new(LANDING, key)).await;
     assert_eq!(report.status, ObjectStatus::Committed, "{report:?}");
-    assert_eq!(report.rows, expected.len() as u64);
+    assert_eq!(report.rows_written, expected.len() as u64);
     assert!(report.files > 0 && report.bytes_out > 0);
     let t = ingestor
         .catalog()
@@ -192,7 +192,7 @@ async fn content_encoding_gzip_is_honoured_without_an_extension() {
     let ingestor = env.ingestor().await;
     let report = ingestor.ingest(ObjectRef::new(LANDING, &key)).await;
     assert_eq!(
-        (report.status, report.rows),
+        (report.status, report.rows_written),
         (ObjectStatus::Committed, 120),
         "{report:?}"
     );

@@ -58,14 +58,14 @@ async fn sample_events_ingest_through_the_lambda_handler() {
         "key decoded from `+`"
     );
     assert_eq!(
-        (r.objects[0].status, r.objects[0].rows),
+        (r.objects[0].status, r.objects[0].rows_written),
         (ObjectStatus::Committed, 500)
     );
     assert!(r.batch_item_failures.is_none());
 
     let r = invoke("sqs-s3-events.json").await.expect("sqs event");
     assert_eq!(
-        (r.objects[0].status, r.objects[0].rows),
+        (r.objects[0].status, r.objects[0].rows_written),
         (ObjectStatus::Committed, 300)
     );
     let json = serde_json::to_value(&r).unwrap();
@@ -79,7 +79,7 @@ async fn sample_events_ingest_through_the_lambda_handler() {
         .await
         .expect("eventbridge event");
     assert_eq!(
-        (r.objects[0].status, r.objects[0].rows),
+        (r.objects[0].status, r.objects[0].rows_written),
         (ObjectStatus::Committed, 200)
     );
 

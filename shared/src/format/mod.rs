@@ -9,11 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-pub use conform::Conformer;
+pub use conform::{Conformed, Conformer, RejectedRow};
 
 use crate::source::ObjectRef;
 use crate::spec::TableSpec;
@@ -109,6 +108,16 @@ pub enum FormatError {
         /// 1-based record number at or after which decoding failed.
         record: u64,
         /// Decoder's message.
+        message: String,
+    },
+    /// The object breaks the table's contract as a whole (unknown / missing columns).
+    #[error("{object}: {code}: {message}")]
+    Rejected {
+        /// The object.
+        object: String,
+        /// Error code.
+        code: crate::contract::ErrorCode,
+        /// What is wrong.
         message: String,
     },
     /// A value does not fit its column.
@@ -271,7 +280,7 @@ impl ObjectDecoder {
                 (DecoderKind::Text(Box::new(d)), cols)
             }
         };
-        let conformer = Conformer::new(table_schema, &file_columns, name)?;
+        let conformer = Conformer::new(table_schema, &file_columns, name, spec)?;
         Ok(Self {
             inner,
             conformer,
@@ -279,19 +288,20 @@ impl ObjectDecoder {
         })
     }
 
-    /// The next batch in the table's schema, or `None` at the end of the object.
-    pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>, FormatError> {
+    /// The next conformed batch (good rows in the table's schema, rejected rows aside), or
+    /// `None` at the end of the object.
+    pub async fn next_batch(&mut self) -> Result<Option<Conformed>, FormatError> {
         let raw = match &mut self.inner {
             DecoderKind::Text(d) => d.next_batch(self.records_emitted).await?,
             DecoderKind::Parquet(d) => d.next_batch(self.records_emitted).await?,
         };
         let Some(raw) = raw else { return Ok(None) };
-        let batch = self.conformer.conform(&raw, self.records_emitted)?;
-        self.records_emitted += batch.num_rows() as u64;
-        Ok(Some(batch))
+        let conformed = self.conformer.conform(&raw, self.records_emitted)?;
+        self.records_emitted += conformed.rows_read as u64;
+        Ok(Some(conformed))
     }
 
-    /// Records decoded so far.
+    /// Records read so far.
     pub fn records(&self) -> u64 {
         self.records_emitted
     }

@@ -1,0 +1,507 @@
+//! Contracts: per-column coercion and constraints from the table spec, evaluated on whole
+//! record batches. A bad value never fails the object: its row is set aside with an error code,
+//! the field and a message, and the pipeline sends it to quarantine.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::compute::kernels::cmp::{eq, gt, lt};
+use arrow::compute::{cast_with_options, nullif, CastOptions};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Datum, Scalar, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, TimeUnit};
+
+use crate::spec::ColumnSpec;
+
+/// Why a row (or object) was quarantined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A value does not parse as the column's type (or overflows it).
+    InvalidType,
+    /// A required column is null or empty.
+    RequiredNull,
+    /// Below the column's `min`.
+    BelowMin,
+    /// Above the column's `max`.
+    AboveMax,
+    /// Not one of the column's `allowed` values.
+    NotAllowed,
+    /// Does not match the column's `pattern`.
+    PatternMismatch,
+    /// Longer than `max_length`.
+    TooLong,
+    /// A SQL row rule is false or null.
+    RuleFailed,
+    /// The object could not be decoded at all (the whole object is quarantined).
+    Undecodable,
+    /// The object's columns break the contract (unknown or missing columns).
+    SchemaMismatch,
+}
+
+impl ErrorCode {
+    /// The code as stored in the quarantine table.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InvalidType => "invalid_type",
+            Self::RequiredNull => "required_null",
+            Self::BelowMin => "below_min",
+            Self::AboveMax => "above_max",
+            Self::NotAllowed => "not_allowed",
+            Self::PatternMismatch => "pattern_mismatch",
+            Self::TooLong => "too_long",
+            Self::RuleFailed => "rule_failed",
+            Self::Undecodable => "undecodable",
+            Self::SchemaMismatch => "schema_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The first contract violation found in a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Column (or rule) name.
+    pub field: String,
+    /// Error code.
+    pub code: ErrorCode,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Compiled rules of one table column.
+#[derive(Debug, Clone)]
+pub struct ColumnContract {
+    name: String,
+    data_type: DataType,
+    required: bool,
+    empty_as_null: bool,
+    min: Option<(Scalar<ArrayRef>, String)>,
+    max: Option<(Scalar<ArrayRef>, String)>,
+    allowed: Vec<Scalar<ArrayRef>>,
+    allowed_text: String,
+    pattern: Option<String>,
+    max_length: Option<usize>,
+    formats: Vec<String>,
+    epoch: Option<TimeUnit>,
+}
+
+fn toml_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn typed_scalar(v: &toml::Value, ty: &DataType, what: &str) -> Result<Scalar<ArrayRef>, String> {
+    let text = toml_text(v);
+    let strict = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let arr: ArrayRef = Arc::new(StringArray::from(vec![text.as_str()]));
+    cast_with_options(&arr, ty, &strict)
+        .map(Scalar::new)
+        .map_err(|e| format!("{what} `{text}` is not a valid {ty}: {e}"))
+}
+
+impl ColumnContract {
+    /// Compiles a column's rules against its Arrow field; `spec` is `None` for columns added by
+    /// schema evolution (no rules).
+    pub fn compile(field: &Field, spec: Option<&ColumnSpec>) -> Result<Self, String> {
+        let ty = field.data_type().clone();
+        let mut c = ColumnContract {
+            name: field.name().clone(),
+            data_type: ty.clone(),
+            required: !field.is_nullable(),
+            empty_as_null: true,
+            min: None,
+            max: None,
+            allowed: Vec::new(),
+            allowed_text: String::new(),
+            pattern: None,
+            max_length: None,
+            formats: Vec::new(),
+            epoch: None,
+        };
+        let Some(spec) = spec else { return Ok(c) };
+        let ctx = |e: String| format!("column `{}`: {e}", spec.name);
+        c.empty_as_null = spec.empty_as_null;
+        c.min = spec
+            .min
+            .as_ref()
+            .map(|v| typed_scalar(v, &ty, "min").map(|s| (s, toml_text(v))))
+            .transpose()
+            .map_err(ctx)?;
+        c.max = spec
+            .max
+            .as_ref()
+            .map(|v| typed_scalar(v, &ty, "max").map(|s| (s, toml_text(v))))
+            .transpose()
+            .map_err(ctx)?;
+        if let Some(values) = &spec.allowed {
+            c.allowed = values
+                .iter()
+                .map(|v| typed_scalar(v, &ty, "allowed value"))
+                .collect::<Result<_, _>>()
+                .map_err(ctx)?;
+            c.allowed_text = values.iter().map(toml_text).collect::<Vec<_>>().join(", ");
+        }
+        if let Some(p) = &spec.pattern {
+            if ty != DataType::Utf8 {
+                return Err(ctx("`pattern` applies to string columns only".into()));
+            }
+            regex::Regex::new(p).map_err(|e| ctx(format!("pattern: {e}")))?;
+            c.pattern = Some(p.clone());
+        }
+        if spec.max_length.is_some() && ty != DataType::Utf8 {
+            return Err(ctx("`max_length` applies to string columns only".into()));
+        }
+        c.max_length = spec.max_length;
+        let temporal = matches!(ty, DataType::Timestamp(..) | DataType::Date32);
+        if (!spec.formats.is_empty() || spec.epoch.is_some()) && !temporal {
+            return Err(ctx(
+                "`formats` / `epoch` apply to date and timestamp columns only".into(),
+            ));
+        }
+        c.formats = spec.formats.clone();
+        c.epoch = match spec.epoch.as_deref() {
+            None => None,
+            Some("s") => Some(TimeUnit::Second),
+            Some("ms") => Some(TimeUnit::Millisecond),
+            Some("us") => Some(TimeUnit::Microsecond),
+            Some("ns") => Some(TimeUnit::Nanosecond),
+            Some(other) => return Err(ctx(format!("epoch unit `{other}`: use s, ms, us or ns"))),
+        };
+        Ok(c)
+    }
+
+    /// Column name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Converts `raw` to the column type; a value that does not convert becomes null and its row
+    /// gets an `invalid_type` violation in `out` (unless the row already has one).
+    pub fn coerce(
+        &self,
+        raw: &ArrayRef,
+        out: &mut [Option<Violation>],
+    ) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        let mut raw = raw.clone();
+        if self.empty_as_null && raw.data_type() == &DataType::Utf8 {
+            let empty = eq(&raw, &Scalar::new(StringArray::from(vec![""])))?;
+            raw = nullif(&raw, &empty)?;
+        }
+        if raw.data_type() == &self.data_type {
+            return Ok(raw);
+        }
+        let mut typed = cast_with_options(&raw, &self.data_type, &CastOptions::default())?;
+        if (self.epoch.is_some() || !self.formats.is_empty()) && raw.data_type() == &DataType::Utf8
+        {
+            typed = self.parse_temporal_fallback(&raw, typed)?;
+        }
+        let formatter = ArrayFormatter::try_new(raw.as_ref(), &FormatOptions::default())?;
+        for (i, slot) in out.iter_mut().enumerate() {
+            if slot.is_none() && raw.is_valid(i) && typed.is_null(i) {
+                let mut value = formatter.value(i).to_string();
+                if value.len() > 120 {
+                    let cut = (0..=120)
+                        .rev()
+                        .find(|&n| value.is_char_boundary(n))
+                        .unwrap_or(0);
+                    value.truncate(cut);
+                    value.push('…');
+                }
+                *slot = Some(Violation {
+                    field: self.name.clone(),
+                    code: ErrorCode::InvalidType,
+                    message: format!("`{value}` is not a valid {}", self.data_type),
+                });
+            }
+        }
+        Ok(typed)
+    }
+
+    /// Epoch numbers and custom formats for values the standard cast could not read.
+    fn parse_temporal_fallback(
+        &self,
+        raw: &ArrayRef,
+        typed: ArrayRef,
+    ) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        let strings = raw
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("utf8 checked");
+        let micros: TimestampMicrosecondArray = (0..raw.len())
+            .map(|i| {
+                if typed.is_valid(i) || strings.is_null(i) {
+                    return None;
+                }
+                let s = strings.value(i).trim();
+                if let (Some(unit), Ok(n)) = (self.epoch, s.parse::<i64>()) {
+                    return match unit {
+                        TimeUnit::Second => n.checked_mul(1_000_000),
+                        TimeUnit::Millisecond => n.checked_mul(1_000),
+                        TimeUnit::Microsecond => Some(n),
+                        TimeUnit::Nanosecond => Some(n / 1_000),
+                    };
+                }
+                self.formats.iter().find_map(|f| {
+                    chrono::NaiveDateTime::parse_from_str(s, f)
+                        .ok()
+                        .or_else(|| {
+                            chrono::NaiveDate::parse_from_str(s, f)
+                                .ok()
+                                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        })
+                        .map(|t| t.and_utc().timestamp_micros())
+                })
+            })
+            .collect();
+        let fallback = cast_with_options(
+            &micros.with_timezone_opt(tz_of(&self.data_type)),
+            &self.data_type,
+            &CastOptions::default(),
+        )?;
+        // Take the standard cast where it worked, else the fallback.
+        let use_typed = BooleanArray::from_iter((0..typed.len()).map(|i| Some(typed.is_valid(i))));
+        arrow::compute::kernels::zip::zip(&use_typed, &typed, &fallback)
+    }
+
+    /// Records required-null and constraint violations of the typed column in `out`.
+    pub fn check(
+        &self,
+        typed: &ArrayRef,
+        out: &mut [Option<Violation>],
+    ) -> Result<(), arrow_schema::ArrowError> {
+        if self.required {
+            for (i, slot) in out.iter_mut().enumerate() {
+                if slot.is_none() && typed.is_null(i) {
+                    *slot = Some(
+                        self.violation(ErrorCode::RequiredNull, "required value is missing".into()),
+                    );
+                }
+            }
+        }
+        let formatter = ArrayFormatter::try_new(typed.as_ref(), &FormatOptions::default())?;
+        let flag = |mask: &BooleanArray,
+                    code: ErrorCode,
+                    msg: &dyn Fn(String) -> String,
+                    out: &mut [Option<Violation>]| {
+            for (i, slot) in out.iter_mut().enumerate() {
+                if slot.is_none() && mask.is_valid(i) && mask.value(i) {
+                    *slot = Some(self.violation(code, msg(formatter.value(i).to_string())));
+                }
+            }
+        };
+        if let Some((min, text)) = &self.min {
+            flag(
+                &lt(typed, min)?,
+                ErrorCode::BelowMin,
+                &|v| format!("{v} is below the minimum {text}"),
+                out,
+            );
+        }
+        if let Some((max, text)) = &self.max {
+            flag(
+                &gt(typed, max)?,
+                ErrorCode::AboveMax,
+                &|v| format!("{v} is above the maximum {text}"),
+                out,
+            );
+        }
+        if !self.allowed.is_empty() {
+            let mut any = BooleanArray::from(vec![false; typed.len()]);
+            for a in &self.allowed {
+                any = arrow::compute::or(&any, &eq(typed, a as &dyn Datum)?)?;
+            }
+            let not = arrow::compute::not(&any)?;
+            flag(
+                &not,
+                ErrorCode::NotAllowed,
+                &|v| format!("`{v}` is not one of: {}", self.allowed_text),
+                out,
+            );
+        }
+        if let Some(p) = &self.pattern {
+            let strings = typed
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("pattern on utf8");
+            let matched =
+                arrow::compute::kernels::regexp::regexp_is_match_scalar(strings, p, None)?;
+            flag(
+                &arrow::compute::not(&matched)?,
+                ErrorCode::PatternMismatch,
+                &|v| format!("`{v}` does not match {p}"),
+                out,
+            );
+        }
+        if let Some(limit) = self.max_length {
+            let strings = typed
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("max_length on utf8");
+            let long = BooleanArray::from_iter(
+                strings.iter().map(|v| v.map(|s| s.chars().count() > limit)),
+            );
+            flag(
+                &long,
+                ErrorCode::TooLong,
+                &|v| format!("{} characters, more than {limit}", v.chars().count()),
+                out,
+            );
+        }
+        Ok(())
+    }
+
+    fn violation(&self, code: ErrorCode, message: String) -> Violation {
+        Violation {
+            field: self.name.clone(),
+            code,
+            message,
+        }
+    }
+}
+
+fn tz_of(ty: &DataType) -> Option<Arc<str>> {
+    match ty {
+        DataType::Timestamp(_, tz) => tz.clone(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::TableSpec;
+
+    fn contract(column: &str) -> (ColumnContract, DataType) {
+        let spec = TableSpec::from_toml(
+            &format!("name = \"t\"\nprefixes = [\"t/\"]\n[[columns]]\n{column}\n"),
+            "t.toml",
+            "floe",
+        )
+        .unwrap();
+        let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema).unwrap();
+        let f = arrow.field(0).clone();
+        (
+            ColumnContract::compile(&f, Some(&spec.columns[0])).unwrap(),
+            f.data_type().clone(),
+        )
+    }
+
+    fn run(c: &ColumnContract, values: Vec<Option<&str>>) -> Vec<Option<ErrorCode>> {
+        let raw: ArrayRef = Arc::new(StringArray::from(values));
+        let mut out = vec![None; raw.len()];
+        let typed = c.coerce(&raw, &mut out).unwrap();
+        c.check(&typed, &mut out).unwrap();
+        out.into_iter().map(|v| v.map(|v| v.code)).collect()
+    }
+
+    #[test]
+    fn flags_type_range_and_required_violations() {
+        let (c, _) =
+            contract("name = \"qty\"\ntype = \"int\"\nrequired = true\nmin = 0\nmax = 100");
+        assert_eq!(
+            run(
+                &c,
+                vec![
+                    Some("5"),
+                    Some("x"),
+                    Some(""),
+                    None,
+                    Some("-1"),
+                    Some("101"),
+                    Some("99999999999")
+                ]
+            ),
+            vec![
+                None,
+                Some(ErrorCode::InvalidType),
+                Some(ErrorCode::RequiredNull),
+                Some(ErrorCode::RequiredNull),
+                Some(ErrorCode::BelowMin),
+                Some(ErrorCode::AboveMax),
+                Some(ErrorCode::InvalidType)
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_allowed_pattern_and_length() {
+        let (c, _) = contract(
+            "name = \"s\"\ntype = \"string\"\nallowed = [\"a\", \"bb\", \"ccc\"]\nmax_length = 2",
+        );
+        assert_eq!(
+            run(&c, vec![Some("a"), Some("d"), Some("ccc")]),
+            vec![None, Some(ErrorCode::NotAllowed), Some(ErrorCode::TooLong)]
+        );
+        let (c, _) = contract("name = \"s\"\ntype = \"string\"\npattern = \"^[A-Z]{2}$\"");
+        assert_eq!(
+            run(&c, vec![Some("DE"), Some("de"), None]),
+            vec![None, Some(ErrorCode::PatternMismatch), None]
+        );
+    }
+
+    #[test]
+    fn parses_epochs_custom_formats_and_yes_no_booleans() {
+        let (c, _) = contract(
+            "name = \"t\"\ntype = \"timestamptz\"\nepoch = \"ms\"\nformats = [\"%d/%m/%Y %H:%M\"]",
+        );
+        let raw: ArrayRef = Arc::new(StringArray::from(vec![
+            "2026-01-01T00:00:00Z",
+            "1767225600000",
+            "01/01/2026 00:00",
+            "soon",
+        ]));
+        let mut out = vec![None; 4];
+        let typed = c.coerce(&raw, &mut out).unwrap();
+        let ts = typed
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
+        assert_eq!(
+            (ts.value(0), ts.value(1), ts.value(2)),
+            (
+                1_767_225_600_000_000,
+                1_767_225_600_000_000,
+                1_767_225_600_000_000
+            )
+        );
+        assert_eq!(
+            out[3].as_ref().map(|v| v.code),
+            Some(ErrorCode::InvalidType)
+        );
+        let (b, _) = contract("name = \"b\"\ntype = \"boolean\"");
+        assert_eq!(
+            run(
+                &b,
+                vec![Some("yes"), Some("no"), Some("1"), Some("0"), Some("maybe")]
+            )
+            .iter()
+            .filter(|e| e.is_some())
+            .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn refuses_rules_that_do_not_fit_the_type() {
+        let spec = TableSpec::from_toml("name = \"t\"\nprefixes = [\"t/\"]\n[[columns]]\nname = \"n\"\ntype = \"long\"\npattern = \"x\"\n", "t.toml", "floe").unwrap();
+        let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema).unwrap();
+        let err = ColumnContract::compile(arrow.field(0), Some(&spec.columns[0])).unwrap_err();
+        assert!(
+            err.contains("column `n`") && err.contains("string columns only"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Quarantine: rows that break the contract, and objects that cannot be read at all, go to one
+//! shared Iceberg table (so users can query and replay them); unreadable objects are also copied
+//! whole to a quarantine location.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::SchemaRef;
+use iceberg::TableIdent;
+use object_store::{ObjectStoreExt, WriteMultipart};
+
+use crate::contract::ErrorCode;
+use crate::format::RejectedRow;
+use crate::source::ObjectRef;
+use crate::spec::{SpecError, TableSpec};
+use crate::storage::Stores;
+
+/// The quarantine table's spec: one row per rejected record or unreadable object.
+pub fn quarantine_spec(ident: &TableIdent) -> Result<TableSpec, SpecError> {
+    let text = format!(
+        r#"namespace = "{ns}"
+name = "{name}"
+prefixes = ["_floe_internal/quarantine/"]
+[[columns]]
+name = "table_name"
+type = "string"
+required = true
+[[columns]]
+name = "source_object"
+type = "string"
+required = true
+[[columns]]
+name = "source_etag"
+type = "string"
+[[columns]]
+name = "source_version"
+type = "string"
+[[columns]]
+name = "record_number"
+type = "long"
+[[columns]]
+name = "field"
+type = "string"
+[[columns]]
+name = "error_code"
+type = "string"
+required = true
+[[columns]]
+name = "message"
+type = "string"
+required = true
+[[columns]]
+name = "raw_record"
+type = "string"
+[[columns]]
+name = "ingested_at"
+type = "timestamptz"
+required = true
+[[partition]]
+column = "ingested_at"
+transform = "day"
+"#,
+        ns = ident.namespace().join("."),
+        name = ident.name()
+    );
+    TableSpec::from_toml(&text, "built-in quarantine table", "floe")
+}
+
+/// One quarantine row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantineRecord {
+    /// 1-based record number, when a single record is at fault.
+    pub record: Option<u64>,
+    /// Column or rule at fault.
+    pub field: Option<String>,
+    /// Error code.
+    pub code: ErrorCode,
+    /// Human-readable reason.
+    pub message: String,
+    /// The raw record (JSON of the values read), or where the whole object was copied.
+    pub raw: Option<String>,
+}
+
+impl From<RejectedRow> for QuarantineRecord {
+    fn from(r: RejectedRow) -> Self {
+        Self {
+            record: Some(r.record),
+            field: Some(r.violation.field),
+            code: r.violation.code,
+            message: r.violation.message,
+            raw: Some(r.raw),
+        }
+    }
+}
+
+/// Builds quarantine batches in the quarantine table's Arrow schema.
+pub fn quarantine_batch(
+    schema: &SchemaRef,
+    table: &str,
+    object: &ObjectRef,
+    records: &[QuarantineRecord],
+    ingested_at_micros: i64,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = records.len();
+    let repeat = |v: Option<&str>| -> ArrayRef { Arc::new(StringArray::from(vec![v; n])) };
+    let tz = match schema.field_with_name("ingested_at")?.data_type() {
+        arrow_schema::DataType::Timestamp(_, tz) => tz.clone(),
+        _ => None,
+    };
+    let columns: Vec<ArrayRef> = vec![
+        repeat(Some(table)),
+        repeat(Some(&object.url())),
+        repeat(object.etag.as_deref()),
+        repeat(object.version_id.as_deref()),
+        Arc::new(Int64Array::from_iter(
+            records.iter().map(|r| r.record.map(|n| n as i64)),
+        )),
+        Arc::new(StringArray::from_iter(
+            records.iter().map(|r| r.field.clone()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            records.iter().map(|r| r.code.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            records.iter().map(|r| r.message.as_str()),
+        )),
+        Arc::new(StringArray::from_iter(
+            records.iter().map(|r| r.raw.clone()),
+        )),
+        Arc::new(
+            TimestampMicrosecondArray::from(vec![ingested_at_micros; n]).with_timezone_opt(tz),
+        ),
+    ];
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// Copies an object whole (streamed, multipart) to `{quarantine_url}/{bucket}/{key}`; returns the URL.
+pub async fn copy_object(
+    stores: &Stores,
+    object: &ObjectRef,
+    quarantine_url: &str,
+) -> Result<String, String> {
+    use futures::StreamExt;
+    let dest = format!(
+        "{}/{}/{}",
+        quarantine_url.trim_end_matches('/'),
+        object.bucket,
+        object.key
+    );
+    let src_store = stores.bucket(&object.bucket).map_err(|e| e.to_string())?;
+    let (dst_store, dst_path) = stores.for_url(&dest).map_err(|e| e.to_string())?;
+    let get = src_store
+        .get(&object_store::path::Path::from(object.key.as_str()))
+        .await
+        .map_err(|e| format!("read {}: {e}", object.url()))?;
+    let upload = dst_store
+        .put_multipart(&dst_path)
+        .await
+        .map_err(|e| format!("write {dest}: {e}"))?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+    let mut stream = get.into_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| format!("read {}: {e}", object.url()))?;
+        writer
+            .wait_for_capacity(2)
+            .await
+            .map_err(|e| format!("write {dest}: {e}"))?;
+        writer.write(&chunk);
+    }
+    writer
+        .finish()
+        .await
+        .map_err(|e| format!("write {dest}: {e}"))?;
+    Ok(dest)
+}
