@@ -74,11 +74,11 @@ pub struct ObjectReport {
 
 /// Shared state of an ingest function: built once per container.
 pub struct Ingestor {
-    config: Config,
+    pub(crate) config: Config,
     quarantine_spec: TableSpec,
-    stores: Stores,
-    catalog: Arc<dyn Catalog>,
-    router: TableRouter,
+    pub(crate) stores: Stores,
+    pub(crate) catalog: Arc<dyn Catalog>,
+    pub(crate) router: TableRouter,
 }
 
 impl Ingestor {
@@ -315,24 +315,9 @@ impl Ingestor {
                 object: object.url(),
                 message,
             })?;
-        let (code, record, field) = match &cause {
-            crate::format::FormatError::Rejected { code, .. } => (*code, None, None),
-            crate::format::FormatError::Field { record, field, .. } => (
-                crate::contract::ErrorCode::Undecodable,
-                Some(*record),
-                Some(field.clone()).filter(|f| !f.is_empty()),
-            ),
-            crate::format::FormatError::Decode { record, .. } => {
-                (crate::contract::ErrorCode::Undecodable, Some(*record), None)
-            }
-            _ => (crate::contract::ErrorCode::Undecodable, None, None),
-        };
         let record = QuarantineRecord {
-            record,
-            field,
-            code,
-            message: cause.to_string(),
             raw: Some(copied),
+            ..QuarantineRecord::whole_object(&cause)
         };
         let batch = quarantine_batch(
             qschema,

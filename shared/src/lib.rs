@@ -18,6 +18,7 @@ pub mod spec;
 pub mod storage;
 pub mod table;
 pub mod telemetry;
+pub mod validate;
 pub mod write;
 
 /// Floe's error at the crate edge, classified retryable or not.

@@ -10,7 +10,7 @@ use iceberg::TableIdent;
 use object_store::{ObjectStoreExt, WriteMultipart};
 
 use crate::contract::ErrorCode;
-use crate::format::RejectedRow;
+use crate::format::{FormatError, RejectedRow};
 use crate::source::ObjectRef;
 use crate::spec::{SpecError, TableSpec};
 use crate::storage::Stores;
@@ -79,6 +79,29 @@ pub struct QuarantineRecord {
     pub message: String,
     /// The raw record (JSON of the values read), or where the whole object was copied.
     pub raw: Option<String>,
+}
+
+impl QuarantineRecord {
+    /// The record for an object that is quarantined whole, from the reason it could not be read.
+    pub fn whole_object(cause: &FormatError) -> Self {
+        let (code, record, field) = match cause {
+            FormatError::Rejected { code, .. } => (*code, None, None),
+            FormatError::Field { record, field, .. } => (
+                ErrorCode::Undecodable,
+                Some(*record),
+                Some(field.clone()).filter(|f| !f.is_empty()),
+            ),
+            FormatError::Decode { record, .. } => (ErrorCode::Undecodable, Some(*record), None),
+            _ => (ErrorCode::Undecodable, None, None),
+        };
+        Self {
+            record,
+            field,
+            code,
+            message: cause.to_string(),
+            raw: None,
+        }
+    }
 }
 
 impl From<RejectedRow> for QuarantineRecord {
