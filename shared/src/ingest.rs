@@ -16,7 +16,7 @@ use crate::event::IngestEvent;
 use crate::format::ObjectDecoder;
 use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
 use crate::source::{normalize_etag, ObjectRef};
-use crate::spec::{TableRouter, TableSpec};
+use crate::spec::{TableRouter, TableSpec, UnknownColumns};
 use crate::storage::Stores;
 use crate::table::load_or_create;
 use crate::write::DataFileSink;
@@ -183,6 +183,12 @@ impl Ingestor {
             report.snapshot_id = Some(snapshot_id);
             return Ok(());
         }
+        let table = if spec.contract.unknown_columns == UnknownColumns::Evolve {
+            self.evolve_schema(table, spec, &object, store.clone())
+                .await?
+        } else {
+            table
+        };
         let qtable = load_or_create(self.catalog.as_ref(), &self.quarantine_spec).await?;
         let qschema = Arc::new(schema_to_arrow_schema(qtable.metadata().current_schema())?);
         let ingested_at = chrono::Utc::now().timestamp_micros();
@@ -273,6 +279,60 @@ impl Ingestor {
             }
         }
         Ok(())
+    }
+
+    /// `unknown_columns = "evolve"`: adds the object's extra columns to the table as nullable
+    /// strings (one schema-update commit), then returns the reloaded table.
+    async fn evolve_schema(
+        &self,
+        table: iceberg::table::Table,
+        spec: &TableSpec,
+        object: &ObjectRef,
+        store: Arc<dyn object_store::ObjectStore>,
+    ) -> Result<iceberg::table::Table, Error> {
+        use iceberg::spec::{PrimitiveType, Type};
+        use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
+        let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
+        // An unreadable object is dealt with by the main pass; nothing to evolve from it.
+        let Ok(decoder) =
+            ObjectDecoder::open(store, object, spec, arrow_schema, self.config.batch_rows).await
+        else {
+            return Ok(table);
+        };
+        let mut unknown = decoder.unknown_columns().to_vec();
+        for attempt in 1..=self.config.commit_max_attempts {
+            let current = self.catalog.load_table(&spec.ident).await?;
+            unknown.retain(|c| {
+                current
+                    .metadata()
+                    .current_schema()
+                    .field_by_name(c)
+                    .is_none()
+            });
+            if unknown.is_empty() {
+                return Ok(current);
+            }
+            let tx = Transaction::new(&current);
+            let mut action = tx.update_schema();
+            for c in &unknown {
+                action = action.add_column(AddColumn::optional(
+                    c,
+                    Type::Primitive(PrimitiveType::String),
+                ));
+            }
+            match action.apply(tx)?.commit(self.catalog.as_ref()).await {
+                Ok(t) => {
+                    tracing::info!(table = %spec.ident, columns = ?unknown, object = %object.url(), "schema evolved");
+                    return Ok(t);
+                }
+                // A concurrent writer may have added the same columns: reload and look again.
+                Err(e) if attempt < self.config.commit_max_attempts => {
+                    tracing::warn!(table = %spec.ident, error = %e, "schema update failed; retrying")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.catalog.load_table(&spec.ident).await?)
     }
 
     async fn commit(

@@ -12,6 +12,7 @@ pub mod contract;
 pub mod event;
 pub mod format;
 pub mod ingest;
+pub mod metrics;
 pub mod quarantine;
 pub mod source;
 pub mod spec;

@@ -3,6 +3,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::Array;
 use floe::ingest::ObjectStatus;
 use floe::source::ObjectRef;
 use futures::TryStreamExt;
@@ -202,4 +203,53 @@ async fn content_encoding_gzip_is_honoured_without_an_extension() {
         .await
         .unwrap();
     assert_eq!(sales::from_batches(&support::scan(&t).await), rows);
+}
+
+#[tokio::test]
+async fn unknown_columns_evolve_the_schema_when_the_spec_says_so() {
+    let env = TestEnv::new(&[(
+        "sales_evo",
+        sales_spec(
+            "sales_evo",
+            "evo/",
+            "[contract]\nunknown_columns = \"evolve\"",
+        ),
+    )]);
+    let key = env.key("evo/", "a.csv");
+    env.put(&key, b"id,name,channel\n1,a,web\n2,b,\n".to_vec())
+        .await;
+    let ingestor = env.ingestor().await;
+    let report = ingestor.ingest(ObjectRef::new(LANDING, &key)).await;
+    assert_eq!(
+        (report.status, report.rows_written),
+        (ObjectStatus::Committed, 2),
+        "{report:?}"
+    );
+    let t = ingestor
+        .catalog()
+        .load_table(&env.ident("sales_evo"))
+        .await
+        .unwrap();
+    let field = t
+        .metadata()
+        .current_schema()
+        .field_by_name("channel")
+        .expect("column added")
+        .clone();
+    assert!(!field.required);
+    let batches = support::scan(&t).await;
+    let channel: Vec<Option<String>> = batches
+        .iter()
+        .flat_map(|b| {
+            let c = b
+                .column_by_name("channel")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            (0..c.len()).map(move |i| c.is_valid(i).then(|| c.value(i).to_string()))
+        })
+        .collect();
+    let mut channel = channel;
+    channel.sort();
+    assert_eq!(channel, vec![None, Some("web".to_string())]);
 }

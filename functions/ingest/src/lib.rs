@@ -44,6 +44,9 @@ pub async fn handle(
     let parsed = IngestEvent::parse(&event.payload)?;
     let is_sqs = matches!(parsed, IngestEvent::Sqs(_));
     let response = ingestor.handle(parsed).await;
+    for r in &response.objects {
+        floe::metrics::emit_object("ingest", r);
+    }
     let retryable = response.retryable_failures();
     if !is_sqs && !retryable.is_empty() {
         let objects = retryable

@@ -208,6 +208,7 @@ impl ObjectFormat {
 /// Decodes one object into table-shaped record batches.
 pub struct ObjectDecoder {
     inner: DecoderKind,
+    unknown_columns: Vec<String>,
     conformer: Conformer,
     records_emitted: u64,
 }
@@ -280,8 +281,16 @@ impl ObjectDecoder {
                 (DecoderKind::Text(Box::new(d)), cols)
             }
         };
+        let unknown_columns = match &inner {
+            DecoderKind::Text(d) => d.file_columns(),
+            DecoderKind::Parquet(d) => d.all_columns(),
+        }
+        .into_iter()
+        .filter(|c| table_schema.field_with_name(c).is_err())
+        .collect();
         let conformer = Conformer::new(table_schema, &file_columns, name, spec)?;
         Ok(Self {
+            unknown_columns,
             inner,
             conformer,
             records_emitted: 0,
@@ -299,6 +308,12 @@ impl ObjectDecoder {
         let conformed = self.conformer.conform(&raw, self.records_emitted)?;
         self.records_emitted += conformed.rows_read as u64;
         Ok(Some(conformed))
+    }
+
+    /// Columns of the object that the table does not have (CSV and Parquet; JSON keys are not
+    /// listed up front).
+    pub fn unknown_columns(&self) -> &[String] {
+        &self.unknown_columns
     }
 
     /// Records read so far.

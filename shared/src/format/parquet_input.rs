@@ -16,6 +16,7 @@ use super::{FormatError, InputFormat};
 pub(super) struct ParquetDecoder {
     stream: ParquetRecordBatchStream<ParquetObjectReader>,
     columns: Vec<String>,
+    all_columns: Vec<String>,
     object: String,
 }
 
@@ -46,6 +47,11 @@ impl ParquetDecoder {
             .filter(|(_, f)| table_schema.field_with_name(f.name()).is_ok())
             .map(|(i, _)| i)
             .collect();
+        let all_columns = file_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let columns = keep
             .iter()
             .map(|&i| file_schema.field(i).name().clone())
@@ -59,12 +65,17 @@ impl ParquetDecoder {
         Ok(Self {
             stream,
             columns,
+            all_columns,
             object: object.to_string(),
         })
     }
 
     pub(super) fn file_columns(&self) -> Vec<String> {
         self.columns.clone()
+    }
+
+    pub(super) fn all_columns(&self) -> Vec<String> {
+        self.all_columns.clone()
     }
 
     pub(super) async fn next_batch(
