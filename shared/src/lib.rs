@@ -14,6 +14,7 @@ pub mod format;
 pub mod ingest;
 pub mod metrics;
 pub mod quarantine;
+pub mod rules;
 pub mod source;
 pub mod spec;
 pub mod storage;

@@ -323,6 +323,16 @@ impl TableSpec {
         };
         spec.partition_spec().map_err(invalid)?;
         spec.sort_order().map_err(invalid)?;
+        // Column rules and SQL rules are checked here, so a bad spec fails at init, not per object.
+        let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema)
+            .map_err(|e| invalid(e.to_string()))?;
+        for (field, column) in arrow.fields().iter().zip(&spec.columns) {
+            crate::contract::ColumnContract::compile(field, Some(column)).map_err(invalid)?;
+        }
+        let eval = crate::format::nullable_schema(&std::sync::Arc::new(arrow));
+        for rule in &spec.contract.rules {
+            crate::rules::compile(rule, &eval).map_err(invalid)?;
+        }
         Ok(spec)
     }
 

@@ -41,7 +41,8 @@ pattern = "^[A-Z]{3}$"
 "#;
 
 fn spec(name: &str, prefix: &str, contract: &str) -> String {
-    format!("name = \"{name}\"\nprefixes = [\"{prefix}\"]\n{contract}\n{COLUMNS}")
+    let rules = "[[contract.rules]]\nname = \"positive_order\"\nsql = \"amount * qty < 100000 AND (qty IS NULL OR qty >= 0)\"\n";
+    format!("name = \"{name}\"\nprefixes = [\"{prefix}\"]\n{contract}\n{rules}{COLUMNS}")
 }
 
 enum Expect {

@@ -3,6 +3,8 @@
 //! rules. Good rows come out as a batch in the table's Arrow schema; bad rows come out with
 //! their record number, first violation and raw values, for quarantine.
 
+use std::sync::Arc;
+
 use arrow::compute::filter;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
@@ -41,6 +43,9 @@ pub struct Conformer {
     /// For each table field, the index of the file column that feeds it.
     sources: Vec<Option<usize>>,
     contracts: Vec<ColumnContract>,
+    rules: Arc<Vec<crate::rules::CompiledRule>>,
+    /// The table schema with every field nullable: rules see rows before bad ones are removed.
+    eval_schema: SchemaRef,
     object: String,
 }
 
@@ -92,10 +97,23 @@ impl Conformer {
                 join(&missing)
             )));
         }
+        let eval_schema = nullable(&table_schema);
+        let rules = spec
+            .contract
+            .rules
+            .iter()
+            .map(|r| crate::rules::compile(r, &eval_schema))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|message| FormatError::Unsupported {
+                object: object.clone(),
+                message,
+            })?;
         Ok(Self {
             table_schema,
             sources,
             contracts,
+            rules: Arc::new(rules),
+            eval_schema,
             object,
         })
     }
@@ -130,6 +148,31 @@ impl Conformer {
             };
             contract.check(&typed, &mut violations).map_err(internal)?;
             columns.push(typed);
+        }
+        if !self.rules.is_empty() {
+            let eval = RecordBatch::try_new_with_options(
+                self.eval_schema.clone(),
+                columns.clone(),
+                &RecordBatchOptions::new().with_row_count(Some(rows)),
+            )
+            .map_err(internal)?;
+            for rule in self.rules.iter() {
+                let passed = rule
+                    .evaluate(&eval)
+                    .map_err(|message| FormatError::Unsupported {
+                        object: self.object.clone(),
+                        message,
+                    })?;
+                for (i, slot) in violations.iter_mut().enumerate() {
+                    if slot.is_none() && !passed.value(i) {
+                        *slot = Some(Violation {
+                            field: rule.name.clone(),
+                            code: ErrorCode::RuleFailed,
+                            message: format!("rule `{}` failed: {}", rule.name, rule.sql),
+                        });
+                    }
+                }
+            }
         }
         let good = BooleanArray::from_iter(violations.iter().map(|v| Some(v.is_none())));
         let rejected = if good.true_count() == rows {
@@ -197,6 +240,19 @@ impl Conformer {
         }
         Ok(out)
     }
+}
+
+/// `schema` with every top-level field nullable.
+pub fn nullable(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
 }
 
 fn join<S: AsRef<str>>(names: &[S]) -> String {

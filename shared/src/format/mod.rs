@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow_schema::SchemaRef;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-pub use conform::{Conformed, Conformer, RejectedRow};
+pub use conform::{nullable as nullable_schema, Conformed, Conformer, RejectedRow};
 
 use crate::source::ObjectRef;
 use crate::spec::TableSpec;
