@@ -495,13 +495,21 @@ mod tests {
     }
 
     #[test]
-    fn refuses_rules_that_do_not_fit_the_type() {
-        let spec = TableSpec::from_toml("name = \"t\"\nprefixes = [\"t/\"]\n[[columns]]\nname = \"n\"\ntype = \"long\"\npattern = \"x\"\n", "t.toml", "floe").unwrap();
-        let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema).unwrap();
-        let err = ColumnContract::compile(arrow.field(0), Some(&spec.columns[0])).unwrap_err();
+    fn refuses_rules_that_do_not_fit_the_type_at_spec_load() {
+        let text = "name = \"t\"\nprefixes = [\"t/\"]\n[[columns]]\nname = \"n\"\ntype = \"long\"\npattern = \"x\"\n";
+        let err = TableSpec::from_toml(text, "t.toml", "floe")
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.contains("column `n`") && err.contains("string columns only"),
+            err.contains("t.toml")
+                && err.contains("column `n`")
+                && err.contains("string columns only"),
             "{err}"
         );
+        let bad_min = text.replace("pattern = \"x\"", "min = \"ten\"");
+        let err = TableSpec::from_toml(&bad_min, "t.toml", "floe")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("min `ten` is not a valid Int64"), "{err}");
     }
 }
