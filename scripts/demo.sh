@@ -28,6 +28,7 @@ step "4/6 upload sample objects to s3://floe-landing"
 "$floe" put demo/data/orders-2026-01.csv "s3://floe-landing/orders/2026/orders 2026-01.csv"
 "$floe" put demo/data/order-events-2026-01.jsonl.gz "s3://floe-landing/events/2026/order-events-2026-01.jsonl.gz"
 "$floe" put demo/data/order-export-2026-01.parquet "s3://floe-landing/exports/order export 2026-01.parquet"
+"$floe" put demo/data/orders-2026-02-bad-rows.csv "s3://floe-landing/orders/2026/orders-2026-02-bad-rows.csv"
 
 step "5/6 ingest under cargo lambda watch, invoked with events/*.json"
 envfile="$FLOE_STATE_DIR/lambda.env"
@@ -46,6 +47,12 @@ for event in s3-put-orders sqs-s3-events eventbridge-object-created s3-put-order
   echo
 done
 echo "(the second s3-put-orders invocation is a redelivery: status \"duplicate\", no rows added)"
+echo "--- dry run: invoke validate with events/validate-object.json (writes nothing)"
+cargo lambda invoke validate --data-file events/validate-object.json \
+  --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
+echo "--- invoke ingest with events/s3-put-orders-bad-rows.json (good rows land, bad rows go to quarantine)"
+cargo lambda invoke ingest --data-file events/s3-put-orders-bad-rows.json \
+  --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
 
 step "6/6 query the Iceberg tables (DataFusion via iceberg-datafusion)"
 "$floe" query "SELECT 'demo.orders' AS tbl, count(*) AS rows FROM floe.demo.orders
@@ -53,5 +60,6 @@ step "6/6 query the Iceberg tables (DataFusion via iceberg-datafusion)"
   UNION ALL SELECT 'demo.order_exports', count(*) FROM floe.demo.order_exports ORDER BY tbl"
 "$floe" query "SELECT country, count(*) AS orders, sum(amount) AS revenue FROM floe.demo.orders GROUP BY country ORDER BY revenue DESC"
 "$floe" query "SELECT order_id, customer, amount, order_ts FROM floe.demo.order_events ORDER BY order_id LIMIT 5"
+"$floe" query "SELECT record_number, field, error_code, message FROM floe.demo.quarantine ORDER BY record_number"
 echo
 echo "Done. The stack is still up: 'make down' stops it; 'make test' runs the tests."

@@ -13,3 +13,4 @@ export FLOE_CATALOG_URI="${FLOE_CATALOG_URI:-sqlite://${FLOE_STATE_DIR}/catalog.
 export FLOE_WAREHOUSE="${FLOE_WAREHOUSE:-s3://floe-warehouse/}"
 export FLOE_TABLE_SPECS="${FLOE_TABLE_SPECS:-$root/tables}"
 export FLOE_DEFAULT_NAMESPACE="${FLOE_DEFAULT_NAMESPACE:-demo}"
+export FLOE_QUARANTINE_URL="${FLOE_QUARANTINE_URL:-s3://floe-quarantine/objects}"
