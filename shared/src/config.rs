@@ -87,6 +87,8 @@ pub struct Config {
     /// `FLOE_QUARANTINE_TABLE`: `namespace.table` of the quarantine table (default
     /// `<FLOE_DEFAULT_NAMESPACE>.quarantine`).
     pub quarantine_table: String,
+    /// `FLOE_REPORTS_URL`: where table-check reports are written (`s3://bucket/prefix`); optional.
+    pub reports_url: Option<String>,
     /// `FLOE_BATCH_ROWS`: rows per Arrow record batch while decoding (default 65536).
     pub batch_rows: usize,
     /// `FLOE_PARTITION_BUFFER_BYTES`: input bytes a partitioned write buffers before closing its
@@ -255,6 +257,15 @@ impl Config {
                 });
             }
         }
+        let reports_url = get("FLOE_REPORTS_URL");
+        if let Some(u) = &reports_url {
+            if !(u.starts_with("s3://") || u.starts_with("file://")) {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_REPORTS_URL",
+                    message: format!("`{u}` must be an `s3://bucket/prefix` or `file:///path` URL"),
+                });
+            }
+        }
         let default_namespace = get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into());
         let quarantine_table = get("FLOE_QUARANTINE_TABLE")
             .unwrap_or_else(|| format!("{default_namespace}.quarantine"));
@@ -322,6 +333,7 @@ impl Config {
             default_namespace,
             quarantine_url,
             quarantine_table,
+            reports_url,
             batch_rows,
             commit_max_attempts,
             partition_buffer_bytes,

@@ -111,6 +111,16 @@ impl Ingestor {
         self.catalog.clone()
     }
 
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The object stores in use.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
     /// The quarantine table's identifier.
     pub fn quarantine_table(&self) -> &iceberg::TableIdent {
         &self.quarantine_spec.ident

@@ -6,6 +6,8 @@
 //! the pipeline.
 
 pub mod catalog;
+#[cfg(feature = "checks")]
+pub mod checks;
 pub mod commit;
 pub mod config;
 pub mod contract;

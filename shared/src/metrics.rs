@@ -63,6 +63,21 @@ pub fn emit_object(function: &str, r: &crate::ingest::ObjectReport) {
     );
 }
 
+/// Writes a table check's result (`CheckFailed` is 1 for a failed check: alarm on it).
+pub fn emit_check(table: &str, check: &str, passed: bool, duration_ms: u64) {
+    println!(
+        "{}",
+        emf_line(
+            &[("Function", "validate"), ("Table", table), ("Check", check)],
+            &[
+                ("CheckFailed", "Count", if passed { 0.0 } else { 1.0 }),
+                ("CheckDurationMs", "Milliseconds", duration_ms as f64)
+            ],
+            chrono::Utc::now().timestamp_millis(),
+        )
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

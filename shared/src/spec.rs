@@ -147,6 +147,17 @@ pub struct RuleSpec {
     pub sql: String,
 }
 
+/// A scheduled table check: a SQL query over the table (`{table}` stands for it) returning one
+/// row whose first column is true when the table is healthy.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// Check name.
+    pub name: String,
+    /// The query, e.g. `SELECT count(*) = 0 FROM {table} WHERE amount < 0`.
+    pub sql: String,
+}
+
 /// Object-level contract policies (`[contract]`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -214,6 +225,8 @@ struct RawSpec {
     csv: CsvOptions,
     #[serde(default)]
     contract: ContractSpec,
+    #[serde(default)]
+    checks: Vec<CheckSpec>,
 }
 
 /// A validated table spec.
@@ -241,6 +254,8 @@ pub struct TableSpec {
     pub csv: CsvOptions,
     /// Object-level contract policies.
     pub contract: ContractSpec,
+    /// Scheduled table checks.
+    pub checks: Vec<CheckSpec>,
     /// The Iceberg schema (field ids 1..=n in column order).
     pub schema: Schema,
 }
@@ -319,6 +334,7 @@ impl TableSpec {
             properties: raw.properties,
             csv: raw.csv,
             contract: raw.contract,
+            checks: raw.checks,
             schema,
         };
         spec.partition_spec().map_err(invalid)?;

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per capability. They need the real S3 server that
 //! `make test` (scripts/test.sh) starts; see support.rs.
 
+mod checks;
 mod corpus;
 mod errors;
 mod formats;
