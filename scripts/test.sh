@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, unit tests and the integration tests against a real SeaweedFS S3 server and
-# a SQLite catalog. Starts the local stack on its own port and stops it afterwards.
+# `make test`: lint, unit tests and the integration tests against a real SeaweedFS S3 server, SQLite
+# catalogs, and a PostgreSQL catalog for the concurrency test. Starts what it needs, stops it after.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -17,9 +17,13 @@ else
   source "$here/local-env.sh"
   rm -rf "$FLOE_STATE_DIR"
   "$here/local-stack.sh" up
-  trap '"$here/local-stack.sh" down' EXIT
+  stop_s3=1
 fi
+# PostgreSQL for the concurrency tests (the SQL catalog under many concurrent writers).
+"$here/local-postgres.sh" up
+trap '"$here/local-postgres.sh" down; [ -n "${stop_s3:-}" ] && "$here/local-stack.sh" down' EXIT
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
+export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-5433}/floe"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast

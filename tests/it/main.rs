@@ -2,6 +2,7 @@
 //! `make test` (scripts/test.sh) starts; see support.rs.
 
 mod checks;
+mod concurrency;
 mod corpus;
 mod errors;
 mod formats;
