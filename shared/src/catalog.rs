@@ -15,6 +15,9 @@ use iceberg_storage_opendal::OpenDalStorageFactory;
 use crate::config::{CatalogConfig, CatalogKind, S3Config};
 use crate::storage::file_io_props;
 
+/// Any Iceberg catalog (re-exported so function crates need not depend on iceberg).
+pub type DynCatalog = dyn Catalog;
+
 /// Errors opening the catalog.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

@@ -75,17 +75,21 @@ impl CommitError {
     }
 }
 
-/// The snapshot that already holds `idempotency_key`, if any.
+/// Snapshot summary key listing the idempotency keys of every source in a batched commit
+/// (newline-separated).
+pub const SUMMARY_SOURCE_KEYS: &str = "floe.source.idempotency-keys";
+
+/// The snapshot that already holds `idempotency_key`, if any. Walks the snapshots still in the
+/// table metadata: redeliveries arrive within minutes to days, well inside snapshot expiry.
 pub fn find_committed(table: &Table, idempotency_key: &str) -> Option<i64> {
     table
         .metadata()
         .snapshots()
         .find(|s| {
-            s.summary()
-                .additional_properties
-                .get(SUMMARY_SOURCE_KEY)
-                .map(String::as_str)
-                == Some(idempotency_key)
+            let p = &s.summary().additional_properties;
+            p.get(SUMMARY_SOURCE_KEY).map(String::as_str) == Some(idempotency_key)
+                || p.get(SUMMARY_SOURCE_KEYS)
+                    .is_some_and(|keys| keys.lines().any(|k| k == idempotency_key))
         })
         .map(|s| s.snapshot_id())
 }
@@ -108,6 +112,28 @@ pub fn source_summary(source: &ObjectRef, rows: u64) -> HashMap<String, String> 
     p
 }
 
+/// One source's share of a batched commit.
+#[derive(Debug, Clone)]
+pub struct BatchEntry {
+    /// The source's idempotency key.
+    pub key: String,
+    /// Its data files.
+    pub files: Vec<DataFile>,
+    /// Its rows.
+    pub rows: u64,
+}
+
+/// What a batched commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Keys appended by the new snapshot.
+    pub committed: Vec<String>,
+    /// The new snapshot, when one was made.
+    pub snapshot_id: Option<i64>,
+    /// Keys that were already in the table, with the snapshot holding them.
+    pub duplicates: Vec<(String, i64)>,
+}
+
 /// Appends `files` to `table` as one snapshot unless `source` is already committed.
 pub async fn commit_append(
     catalog: Arc<dyn Catalog>,
@@ -117,17 +143,59 @@ pub async fn commit_append(
     rows: u64,
     max_attempts: u32,
 ) -> Result<CommitOutcome, CommitError> {
-    let key = source.idempotency_key();
-    let guard = Arc::new(GuardedCatalog {
-        inner: catalog,
-        table: table.clone(),
-        key: key.clone(),
-        found: Mutex::new(None),
-    });
-    let props = source_summary(source, rows);
+    let entry = BatchEntry {
+        key: source.idempotency_key(),
+        files,
+        rows,
+    };
+    let out = commit_batch(
+        catalog,
+        table,
+        vec![entry],
+        source_summary(source, rows),
+        max_attempts,
+    )
+    .await?;
+    Ok(match (out.snapshot_id, out.duplicates.first()) {
+        (_, Some((_, snapshot_id))) => CommitOutcome::Duplicate {
+            snapshot_id: *snapshot_id,
+        },
+        (Some(snapshot_id), None) => CommitOutcome::Committed { snapshot_id },
+        (None, None) => CommitOutcome::Committed { snapshot_id: 0 },
+    })
+}
+
+/// Appends the files of every entry not yet in the table as one snapshot, recording all their
+/// keys in it. Entries found committed (before or during the retries) are reported as
+/// duplicates and left out; conflicts are retried with backoff and jitter.
+pub async fn commit_batch(
+    catalog: Arc<dyn Catalog>,
+    table: &TableIdent,
+    mut entries: Vec<BatchEntry>,
+    extra_summary: HashMap<String, String>,
+    max_attempts: u32,
+) -> Result<BatchOutcome, CommitError> {
+    let mut outcome = BatchOutcome::default();
     let mut attempt = 0;
     loop {
+        if entries.is_empty() {
+            return Ok(outcome);
+        }
         attempt += 1;
+        let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+        let guard = GuardedCatalog {
+            inner: catalog.clone(),
+            table: table.clone(),
+            keys: keys.clone(),
+            found: Mutex::new(Vec::new()),
+        };
+        let mut props = extra_summary.clone();
+        props.insert(SUMMARY_SOURCE_KEYS.into(), keys.join("\n"));
+        props.insert("floe.source.count".into(), keys.len().to_string());
+        let files: Vec<DataFile> = entries
+            .iter()
+            .flat_map(|e| e.files.iter().cloned())
+            .collect();
         let result = async {
             let current = guard.load_table(table).await?;
             let tx = Transaction::new(&current);
@@ -135,20 +203,27 @@ pub async fn commit_append(
                 .fast_append()
                 // File names are UUID v7 per writer: skip re-reading every manifest to check them.
                 .with_check_duplicate(false)
-                .add_data_files(files.clone())
-                .set_snapshot_properties(props.clone());
-            action.apply(tx)?.commit(guard.as_ref()).await
+                .add_data_files(files)
+                .set_snapshot_properties(props);
+            action.apply(tx)?.commit(&guard).await
         }
         .await;
-        if let Some(snapshot_id) = guard.found() {
-            return Ok(CommitOutcome::Duplicate { snapshot_id });
+        let found = guard.take_found();
+        if !found.is_empty() {
+            // Some sources landed meanwhile (a redelivery, or our own earlier attempt whose
+            // response was lost): drop them and commit the rest.
+            entries.retain(|e| !found.iter().any(|(k, _)| k == &e.key));
+            outcome.duplicates.extend(found);
+            continue;
         }
         match result {
             Ok(t) => {
-                let snapshot_id = find_committed(&t, &key)
-                    .or_else(|| t.metadata().current_snapshot_id())
-                    .unwrap_or_default();
-                return Ok(CommitOutcome::Committed { snapshot_id });
+                outcome.snapshot_id = keys
+                    .first()
+                    .and_then(|k| find_committed(&t, k))
+                    .or_else(|| t.metadata().current_snapshot_id());
+                outcome.committed = keys;
+                return Ok(outcome);
             }
             Err(e) if e.retryable() && attempt < max_attempts => {
                 let delay = backoff(attempt);
@@ -183,13 +258,13 @@ fn backoff(attempt: u32) -> Duration {
 struct GuardedCatalog {
     inner: Arc<dyn Catalog>,
     table: TableIdent,
-    key: String,
-    found: Mutex<Option<i64>>,
+    keys: Vec<String>,
+    found: Mutex<Vec<(String, i64)>>,
 }
 
 impl GuardedCatalog {
-    fn found(&self) -> Option<i64> {
-        *self.found.lock().unwrap_or_else(|p| p.into_inner())
+    fn take_found(&self) -> Vec<(String, i64)> {
+        std::mem::take(&mut *self.found.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -237,12 +312,20 @@ impl Catalog for GuardedCatalog {
     async fn load_table(&self, ident: &TableIdent) -> iceberg::Result<Table> {
         let table = self.inner.load_table(ident).await?;
         if ident == &self.table {
-            if let Some(id) = find_committed(&table, &self.key) {
-                *self.found.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
-                return Err(iceberg::Error::new(
-                    ErrorKind::DataInvalid,
-                    format!("source {} is already committed in snapshot {id}", self.key),
-                ));
+            let found: Vec<(String, i64)> = self
+                .keys
+                .iter()
+                .filter_map(|k| find_committed(&table, k).map(|id| (k.clone(), id)))
+                .collect();
+            if !found.is_empty() {
+                let message = format!(
+                    "{} source(s) already committed, e.g. {} in snapshot {}",
+                    found.len(),
+                    found[0].0,
+                    found[0].1
+                );
+                *self.found.lock().unwrap_or_else(|p| p.into_inner()) = found;
+                return Err(iceberg::Error::new(ErrorKind::DataInvalid, message));
             }
         }
         Ok(table)

@@ -61,6 +61,15 @@ impl S3Config {
     }
 }
 
+/// How ingest hands its data files to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Ingest commits itself (small setups).
+    Direct,
+    /// Ingest sends a commit request to this SQS FIFO queue; the commit function commits.
+    Queue(String),
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -94,6 +103,8 @@ pub struct Config {
     /// `FLOE_PARTITION_BUFFER_BYTES`: input bytes a partitioned write buffers before closing its
     /// open partition files (default 128 MiB; bounds memory when input is not sorted by partition).
     pub partition_buffer_bytes: usize,
+    /// `FLOE_COMMIT_MODE` (`direct` default, or `queue`) with `FLOE_COMMIT_QUEUE_URL`.
+    pub commit_mode: CommitMode,
     /// `FLOE_COMMIT_MAX_ATTEMPTS`: Floe-level commit attempts on conflict (default 10).
     pub commit_max_attempts: u32,
     /// `FLOE_LOG_FORMAT`: `json` or `text`.
@@ -296,6 +307,34 @@ impl Config {
             10u32,
             1..=100,
         );
+        let commit_mode = match (
+            get("FLOE_COMMIT_MODE").as_deref().unwrap_or("direct"),
+            get("FLOE_COMMIT_QUEUE_URL"),
+        ) {
+            ("direct", _) => CommitMode::Direct,
+            ("queue", Some(url)) if url.ends_with(".fifo") => CommitMode::Queue(url),
+            ("queue", Some(url)) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_COMMIT_QUEUE_URL",
+                    message: format!("`{url}` must be an SQS FIFO queue URL (ending in `.fifo`)"),
+                });
+                CommitMode::Direct
+            }
+            ("queue", None) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_COMMIT_QUEUE_URL",
+                    message: "required with FLOE_COMMIT_MODE=queue: the commit queue's URL".into(),
+                });
+                CommitMode::Direct
+            }
+            (other, _) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_COMMIT_MODE",
+                    message: format!("unknown commit mode `{other}`; use `direct` or `queue`"),
+                });
+                CommitMode::Direct
+            }
+        };
         let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
         let log_format = match get("FLOE_LOG_FORMAT").as_deref() {
             None => {
@@ -336,6 +375,7 @@ impl Config {
             reports_url,
             batch_rows,
             commit_max_attempts,
+            commit_mode,
             partition_buffer_bytes,
             log_format,
             log_filter: get("FLOE_LOG_LEVEL")

@@ -11,10 +11,11 @@ use serde::Serialize;
 
 use crate::catalog::open_catalog;
 use crate::commit::{commit_append, find_committed, CommitOutcome};
-use crate::config::Config;
+use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
 use crate::format::ObjectDecoder;
 use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
+use crate::queue::{CommitQueue, CommitRequest, SqsCommitQueue};
 use crate::source::{normalize_etag, ObjectRef};
 use crate::spec::{TableRouter, TableSpec, UnknownColumns};
 use crate::storage::Stores;
@@ -33,6 +34,8 @@ pub enum ObjectStatus {
     /// The object could not be read (or broke the contract as a whole): it was copied to the
     /// quarantine location and recorded in the quarantine table.
     Quarantined,
+    /// Data files written and a commit request sent to the commit queue (queue mode).
+    Queued,
     /// The object failed (see `error`).
     Failed,
 }
@@ -74,6 +77,7 @@ pub struct ObjectReport {
 
 /// Shared state of an ingest function: built once per container.
 pub struct Ingestor {
+    queue: Option<Arc<dyn CommitQueue>>,
     pub(crate) config: Config,
     quarantine_spec: TableSpec,
     pub(crate) stores: Stores,
@@ -97,13 +101,24 @@ impl Ingestor {
             name.to_string(),
         );
         let quarantine_spec = quarantine_spec(&ident)?;
+        let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {
+            CommitMode::Direct => None,
+            CommitMode::Queue(url) => Some(Arc::new(SqsCommitQueue::new(url).await)),
+        };
         Ok(Self {
+            queue,
             config,
             quarantine_spec,
             stores,
             catalog,
             router,
         })
+    }
+
+    /// Sends commit requests to `queue` instead of committing (queue mode with another transport).
+    pub fn with_commit_queue(mut self, queue: Arc<dyn CommitQueue>) -> Self {
+        self.queue = Some(queue);
+        self
     }
 
     /// The catalog in use.
@@ -263,22 +278,18 @@ impl Ingestor {
         // Quarantine first: if we die between the two commits, the redelivery skips the
         // quarantine append (already there) and completes the table append.
         if !qfiles.is_empty() {
-            self.commit(
-                qtable.identifier(),
-                qfiles,
-                &object,
-                report.rows_quarantined,
-            )
-            .await?;
+            self.hand_off(&qtable, qfiles, &object, report.rows_quarantined)
+                .await?;
         }
         report.status = ObjectStatus::Committed;
         if !files.is_empty() {
             match self
-                .commit(&spec.ident, files, &object, report.rows_written)
+                .hand_off(&table, files, &object, report.rows_written)
                 .await?
             {
-                CommitOutcome::Committed { snapshot_id } => report.snapshot_id = Some(snapshot_id),
-                CommitOutcome::Duplicate { snapshot_id } => {
+                Handoff::Committed(snapshot_id) => report.snapshot_id = Some(snapshot_id),
+                Handoff::Queued => report.status = ObjectStatus::Queued,
+                Handoff::Duplicate(snapshot_id) => {
                     // A concurrent delivery of the same object won; our files are orphans for cleanup.
                     report.status = ObjectStatus::Duplicate;
                     report.snapshot_id = Some(snapshot_id);
@@ -345,22 +356,38 @@ impl Ingestor {
         Ok(self.catalog.load_table(&spec.ident).await?)
     }
 
-    async fn commit(
+    /// Commits directly, or sends commit requests to the queue in queue mode.
+    async fn hand_off(
         &self,
-        table: &iceberg::TableIdent,
+        table: &iceberg::table::Table,
         files: Vec<iceberg::spec::DataFile>,
         object: &ObjectRef,
         rows: u64,
-    ) -> Result<CommitOutcome, Error> {
-        Ok(commit_append(
+    ) -> Result<Handoff, Error> {
+        if let Some(queue) = &self.queue {
+            let requests = CommitRequest::for_files(table, object, rows, files)?;
+            queue
+                .send(&requests)
+                .await
+                .map_err(|message| Error::Queue {
+                    object: object.url(),
+                    message,
+                })?;
+            return Ok(Handoff::Queued);
+        }
+        let outcome = commit_append(
             self.catalog.clone(),
-            table,
+            table.identifier(),
             files,
             object,
             rows,
             self.config.commit_max_attempts,
         )
-        .await?)
+        .await?;
+        Ok(match outcome {
+            CommitOutcome::Committed { snapshot_id } => Handoff::Committed(snapshot_id),
+            CommitOutcome::Duplicate { snapshot_id } => Handoff::Duplicate(snapshot_id),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -404,14 +431,15 @@ impl Ingestor {
         report.rows_written = 0;
         report.error = Some(cause.to_string());
         match self
-            .commit(qtable.identifier(), qfiles, object, report.rows_quarantined)
+            .hand_off(qtable, qfiles, object, report.rows_quarantined)
             .await?
         {
-            CommitOutcome::Committed { snapshot_id } => {
+            Handoff::Committed(snapshot_id) => {
                 report.status = ObjectStatus::Quarantined;
                 report.snapshot_id = Some(snapshot_id);
             }
-            CommitOutcome::Duplicate { snapshot_id } => {
+            Handoff::Queued => report.status = ObjectStatus::Quarantined,
+            Handoff::Duplicate(snapshot_id) => {
                 report.status = ObjectStatus::Duplicate;
                 report.snapshot_id = Some(snapshot_id);
             }
@@ -467,6 +495,13 @@ impl Ingestor {
             }
         }
     }
+}
+
+/// How a set of data files was handed over.
+enum Handoff {
+    Committed(i64),
+    Duplicate(i64),
+    Queued,
 }
 
 /// An SQS message to redeliver.

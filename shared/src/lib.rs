@@ -9,6 +9,7 @@ pub mod catalog;
 #[cfg(feature = "checks")]
 pub mod checks;
 pub mod commit;
+pub mod committer;
 pub mod config;
 pub mod contract;
 pub mod event;
@@ -16,6 +17,7 @@ pub mod format;
 pub mod ingest;
 pub mod metrics;
 pub mod quarantine;
+pub mod queue;
 pub mod rules;
 pub mod source;
 pub mod spec;
@@ -68,6 +70,14 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// A commit request could not be sent.
+    #[error("{object}: cannot send the commit request: {message}")]
+    Queue {
+        /// The object.
+        object: String,
+        /// Why.
+        message: String,
+    },
     /// Arrow error building batches.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -86,7 +96,7 @@ impl Error {
                 e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected)
             }
             Error::Commit(e) => e.is_retryable(),
-            Error::Quarantine { .. } => true,
+            Error::Quarantine { .. } | Error::Queue { .. } => true,
             Error::Arrow(_) => false,
         }
     }

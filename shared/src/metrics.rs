@@ -63,6 +63,33 @@ pub fn emit_object(function: &str, r: &crate::ingest::ObjectReport) {
     );
 }
 
+/// Writes one table's commit-batch metrics.
+pub fn emit_commit(t: &crate::committer::TableCommitReport) {
+    println!(
+        "{}",
+        emf_line(
+            &[("Function", "commit"), ("Table", &t.table)],
+            &[
+                ("CommitRequests", "Count", t.requests as f64),
+                ("CommittedRequests", "Count", t.committed as f64),
+                ("DuplicateRequests", "Count", t.duplicates as f64),
+                ("RowsCommitted", "Count", t.rows as f64),
+                (
+                    "CommitFailed",
+                    "Count",
+                    if t.error.is_some() { 1.0 } else { 0.0 }
+                ),
+                (
+                    "QueueLatencyMs",
+                    "Milliseconds",
+                    t.max_queue_latency_ms as f64
+                ),
+            ],
+            chrono::Utc::now().timestamp_millis(),
+        )
+    );
+}
+
 /// Writes a table check's result (`CheckFailed` is 1 for a failed check: alarm on it).
 pub fn emit_check(table: &str, check: &str, passed: bool, duration_ms: u64) {
     println!(

@@ -2,6 +2,7 @@
 //! `make test` (scripts/test.sh) starts; see support.rs.
 
 mod checks;
+mod commit_queue;
 mod concurrency;
 mod corpus;
 mod errors;

@@ -1,0 +1,20 @@
+//! Floe commit Lambda: consumes the SQS FIFO commit queue.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use floe::config::Config;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = Config::from_env()?;
+    floe::telemetry::init(config.log_format, &config.log_filter);
+    let catalog = floe::catalog::open_catalog(&config.catalog, &config.s3)
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let attempts = config.commit_max_attempts;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let catalog = catalog.clone();
+        async move { Ok::<SqsBatchResponse, Error>(commit::handle(catalog, attempts, event).await.0) }
+    }))
+    .await
+}
