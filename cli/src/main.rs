@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
 
 const USAGE: &str = "usage:
   floe query \"SQL\"
-  floe ingest s3://bucket/key [...]
+  floe ingest [--sqs-event-out FILE] s3://bucket/key [...]
   floe put FILE s3://bucket/key
   floe gen csv|jsonl|parquet --rows N --out FILE [--seed S]";
 
@@ -50,13 +50,29 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
         "ingest" => {
             let config = Config::from_env()?;
             floe::telemetry::init(config.log_format, &config.log_filter);
-            let ingestor = Ingestor::new(config).await?;
+            let mut ingestor = Ingestor::new(config).await?;
+            let mut urls = &args[1..];
+            // Queue mode without AWS: collect the commit requests into an SQS event file for
+            // `cargo lambda invoke commit --data-file FILE`.
+            let captured = if urls.first().map(String::as_str) == Some("--sqs-event-out") {
+                let file = urls.get(1).context("--sqs-event-out FILE")?.clone();
+                urls = &urls[2..];
+                let queue = std::sync::Arc::new(CapturedQueue::default());
+                ingestor = ingestor.with_commit_queue(queue.clone());
+                Some((file, queue))
+            } else {
+                None
+            };
             let mut failed = false;
-            for url in &args[1..] {
+            for url in urls {
                 let (bucket, key) = parse_s3_url(url)?;
                 let report = ingestor.ingest(ObjectRef::new(bucket, key)).await;
                 failed |= report.status == ObjectStatus::Failed;
                 println!("{}", serde_json::to_string(&report)?);
+            }
+            if let Some((file, queue)) = captured {
+                let n = queue.write_sqs_event(&file)?;
+                eprintln!("wrote {n} commit request(s) as an SQS event to {file}");
             }
             Ok(if failed {
                 ExitCode::FAILURE
@@ -76,6 +92,54 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         _ => bail!("unknown command `{cmd}`\n{USAGE}"),
+    }
+}
+
+/// Collects commit requests instead of sending them to SQS.
+#[derive(Default)]
+struct CapturedQueue(std::sync::Mutex<Vec<floe::queue::CommitRequest>>);
+
+#[async_trait::async_trait]
+impl floe::queue::CommitQueue for CapturedQueue {
+    async fn send(&self, requests: &[floe::queue::CommitRequest]) -> Result<(), String> {
+        self.0
+            .lock()
+            .map_err(|e| e.to_string())?
+            .extend_from_slice(requests);
+        Ok(())
+    }
+}
+
+impl CapturedQueue {
+    /// Writes the requests as an SQS (FIFO) event, the shape the commit function receives.
+    fn write_sqs_event(&self, file: &str) -> Result<usize> {
+        let requests = self.0.lock().map_err(|e| anyhow::anyhow!("{e}"))?.clone();
+        let records: Vec<serde_json::Value> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(serde_json::json!({
+                    "messageId": format!("local-{i}"),
+                    "receiptHandle": format!("local-{i}"),
+                    "body": serde_json::to_string(r)?,
+                    "attributes": {
+                        "ApproximateReceiveCount": "1",
+                        "MessageGroupId": r.table,
+                        "MessageDeduplicationId": r.deduplication_id(),
+                        "SentTimestamp": r.sent_at_ms.to_string()
+                    },
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:floe-commit.fifo",
+                    "awsRegion": "us-east-1"
+                }))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        std::fs::write(
+            file,
+            serde_json::to_vec_pretty(&serde_json::json!({ "Records": records }))?,
+        )?;
+        Ok(requests.len())
     }
 }
 
