@@ -69,6 +69,40 @@ fn rfc3339(micros: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `rows` orders as CSV bytes (header included), for in-memory benchmarks.
+pub fn csv_bytes(rows: u64, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed.max(1));
+    let mut w = Vec::with_capacity(rows as usize * 100);
+    write_csv(&mut w, rows, &mut rng).expect("writing to a Vec cannot fail");
+    w
+}
+
+fn write_csv(w: &mut impl Write, rows: u64, rng: &mut Rng) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "order_id,customer,country,status,quantity,unit_price,amount,order_ts,express,note"
+    )?;
+    for i in 0..rows {
+        let r = row(i, rng);
+        writeln!(
+            w,
+            "{},{},{},{},{},{:.2},{}.{:02},{},{},\"{}\"",
+            r.order_id,
+            r.customer,
+            r.country,
+            r.status,
+            r.quantity,
+            r.unit_price,
+            r.amount_cents / 100,
+            r.amount_cents % 100,
+            rfc3339(r.ts_micros),
+            r.express,
+            r.note
+        )?;
+    }
+    Ok(())
+}
+
 /// Parses `csv|jsonl|parquet --rows N --out FILE [--seed S]` and writes the file.
 pub fn run(args: &[String]) -> Result<()> {
     let kind = args
@@ -92,28 +126,7 @@ pub fn run(args: &[String]) -> Result<()> {
     match kind.as_str() {
         "csv" => {
             let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
-            writeln!(
-                w,
-                "order_id,customer,country,status,quantity,unit_price,amount,order_ts,express,note"
-            )?;
-            for i in 0..rows {
-                let r = row(i, &mut rng);
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{:.2},{}.{:02},{},{},\"{}\"",
-                    r.order_id,
-                    r.customer,
-                    r.country,
-                    r.status,
-                    r.quantity,
-                    r.unit_price,
-                    r.amount_cents / 100,
-                    r.amount_cents % 100,
-                    rfc3339(r.ts_micros),
-                    r.express,
-                    r.note
-                )?;
-            }
+            write_csv(&mut w, rows, &mut rng)?;
             w.flush()?;
         }
         "jsonl" => {

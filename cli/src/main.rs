@@ -7,6 +7,7 @@
 //!
 //! Configuration comes from the same `FLOE_*` / `AWS_*` variables as the functions.
 
+mod bench_commit;
 mod gen;
 #[cfg(feature = "query")]
 mod query;
@@ -33,7 +34,8 @@ const USAGE: &str = "usage:
   floe query \"SQL\"
   floe ingest [--sqs-event-out FILE] s3://bucket/key [...]
   floe put FILE s3://bucket/key
-  floe gen csv|jsonl|parquet --rows N --out FILE [--seed S]";
+  floe gen csv|jsonl|parquet --rows N --out FILE [--seed S]
+  floe bench-commit [--objects N] [--batch B] [--rows R]";
 
 async fn run(args: Vec<String>) -> Result<ExitCode> {
     let Some(cmd) = args.first() else {
@@ -87,6 +89,11 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
             println!("uploaded {file} -> {url} ({bytes} bytes)");
             Ok(ExitCode::SUCCESS)
         }
+        "bench-commit" => {
+            floe::telemetry::init(floe::config::LogFormat::Text, "warn");
+            bench_commit::run(&args[1..]).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         "gen" => {
             gen::run(&args[1..])?;
             Ok(ExitCode::SUCCESS)
@@ -97,7 +104,7 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
 
 /// Collects commit requests instead of sending them to SQS.
 #[derive(Default)]
-struct CapturedQueue(std::sync::Mutex<Vec<floe::queue::CommitRequest>>);
+pub(crate) struct CapturedQueue(pub(crate) std::sync::Mutex<Vec<floe::queue::CommitRequest>>);
 
 #[async_trait::async_trait]
 impl floe::queue::CommitQueue for CapturedQueue {
