@@ -17,4 +17,10 @@ echo "==> release build of the floe CLI (ingest pipeline, no DataFusion)"
 cargo build --release -p floe-cli --no-default-features
 "$here/local-stack.sh" up
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
-exec "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
+"$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
+echo
+echo "==> commit throughput and end-to-end latency (queue mode batches vs direct commits)"
+bench_dir="$FLOE_STATE_DIR/bench"
+mkdir -p "$bench_dir"
+FLOE_CATALOG_URI="sqlite://$bench_dir/catalog-commit-$(date +%s).db" FLOE_WAREHOUSE="s3://floe-warehouse/bench-commit" \
+  "$CARGO_TARGET_DIR/release/floe" bench-commit --objects 100 --batch 10 --rows 1000 | tee "$root/bench/results/commit.md"
