@@ -259,24 +259,12 @@ impl Config {
             });
         }
 
-        let quarantine_url = get("FLOE_QUARANTINE_URL");
-        if let Some(u) = &quarantine_url {
-            if !(u.starts_with("s3://") || u.starts_with("file://")) {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_QUARANTINE_URL",
-                    message: format!("`{u}` must be an `s3://bucket/prefix` or `file:///path` URL"),
-                });
-            }
-        }
-        let reports_url = get("FLOE_REPORTS_URL");
-        if let Some(u) = &reports_url {
-            if !(u.starts_with("s3://") || u.starts_with("file://")) {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_REPORTS_URL",
-                    message: format!("`{u}` must be an `s3://bucket/prefix` or `file:///path` URL"),
-                });
-            }
-        }
+        let quarantine_url = storage_url(
+            &mut problems,
+            "FLOE_QUARANTINE_URL",
+            get("FLOE_QUARANTINE_URL"),
+        );
+        let reports_url = storage_url(&mut problems, "FLOE_REPORTS_URL", get("FLOE_REPORTS_URL"));
         let default_namespace = get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into());
         let quarantine_table = get("FLOE_QUARANTINE_TABLE")
             .unwrap_or_else(|| format!("{default_namespace}.quarantine"));
@@ -383,6 +371,23 @@ impl Config {
                 .unwrap_or_else(|| "info".into()),
         })
     }
+}
+
+/// An optional `s3://` / `file://` location.
+fn storage_url(
+    problems: &mut Vec<ConfigProblem>,
+    var: &'static str,
+    v: Option<String>,
+) -> Option<String> {
+    if let Some(u) = &v {
+        if !(u.starts_with("s3://") || u.starts_with("file://")) {
+            problems.push(ConfigProblem {
+                variable: var,
+                message: format!("`{u}` must be an `s3://bucket/prefix` or `file:///path` URL"),
+            });
+        }
+    }
+    v
 }
 
 fn parse_bool(

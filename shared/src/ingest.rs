@@ -115,6 +115,16 @@ impl Ingestor {
         })
     }
 
+    /// A function's start-up: configuration from the environment (failing with every problem
+    /// named), telemetry, then stores, specs and catalog.
+    pub async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        crate::telemetry::init(config.log_format, &config.log_filter);
+        Self::new(config)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "init failed"))
+    }
+
     /// Sends commit requests to `queue` instead of committing (queue mode with another transport).
     pub fn with_commit_queue(mut self, queue: Arc<dyn CommitQueue>) -> Self {
         self.queue = Some(queue);
