@@ -44,14 +44,7 @@ fn sqs_event(messages: &[(String, String)]) -> LambdaEvent<SqsEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn queued_commits_land_once_and_interleave_with_direct_commits() {
-    let pg = std::env::var("FLOE_TEST_POSTGRES_URL")
-        .expect("FLOE_TEST_POSTGRES_URL is not set: run `make test`");
-    let mut env = TestEnv::new(&[("q", sales_spec("q", "q/", ""))]);
-    env.vars.insert("FLOE_CATALOG_URI".into(), pg);
-    env.vars
-        .insert("FLOE_CATALOG_NAME".into(), format!("it-{}", env.id));
-    env.vars
-        .insert("FLOE_COMMIT_MAX_ATTEMPTS".into(), "30".into());
+    let env = TestEnv::with_postgres(&[("q", sales_spec("q", "q/", ""))]);
     const QUEUED: i64 = 20;
     const DIRECT: i64 = 10;
     const ROWS: i64 = 25;

@@ -19,14 +19,7 @@ const ROWS_PER_OBJECT: i64 = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_objects_delivered_three_times_land_exactly_once() {
-    let pg = std::env::var("FLOE_TEST_POSTGRES_URL")
-        .expect("FLOE_TEST_POSTGRES_URL is not set: run the tests with `make test` (scripts/test.sh starts PostgreSQL)");
-    let mut env = TestEnv::new(&[("conc", sales_spec("conc", "conc/", ""))]);
-    env.vars.insert("FLOE_CATALOG_URI".into(), pg);
-    env.vars
-        .insert("FLOE_CATALOG_NAME".into(), format!("it-{}", env.id));
-    env.vars
-        .insert("FLOE_COMMIT_MAX_ATTEMPTS".into(), "30".into());
+    let env = TestEnv::with_postgres(&[("conc", sales_spec("conc", "conc/", ""))]);
 
     // Object i holds ids [i*ROWS, (i+1)*ROWS): the union is exactly 0..OBJECTS*ROWS.
     let all = sales::rows(OBJECTS * ROWS_PER_OBJECT);

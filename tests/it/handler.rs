@@ -37,8 +37,8 @@ async fn upload_demo_objects(env: &TestEnv) {
     }
 }
 
-#[tokio::test]
-async fn sample_events_ingest_through_the_lambda_handler() {
+/// The repo's own table specs, and the demo objects at the keys the events name.
+async fn demo_env() -> (TestEnv, floe::ingest::Ingestor) {
     let mut env = TestEnv::new(&[]);
     env.vars.insert(
         "FLOE_TABLE_SPECS".into(),
@@ -46,6 +46,12 @@ async fn sample_events_ingest_through_the_lambda_handler() {
     );
     upload_demo_objects(&env).await;
     let ingestor = env.ingestor().await;
+    (env, ingestor)
+}
+
+#[tokio::test]
+async fn sample_events_ingest_through_the_lambda_handler() {
+    let (env, ingestor) = demo_env().await;
     let invoke = |name: &'static str| {
         let ingestor = &ingestor;
         async move { ingest::handle(ingestor, LambdaEvent::new(event(name), Context::default())).await }
@@ -120,13 +126,7 @@ async fn sample_events_ingest_through_the_lambda_handler() {
 
 #[tokio::test]
 async fn sqs_batch_reports_only_the_failed_message() {
-    let mut env = TestEnv::new(&[]);
-    env.vars.insert(
-        "FLOE_TABLE_SPECS".into(),
-        repo().join("tables").display().to_string(),
-    );
-    upload_demo_objects(&env).await;
-    let ingestor = env.ingestor().await;
+    let (_env, ingestor) = demo_env().await; // keeps the temp catalog alive
     let mut sqs = event("sqs-s3-events.json");
     let good = sqs["Records"][0].clone();
     let mut bad = good.clone();

@@ -63,6 +63,21 @@ impl TestEnv {
         Self { id, dir, vars }
     }
 
+    /// Like [`TestEnv::new`], with a PostgreSQL catalog (FLOE_TEST_POSTGRES_URL, started by
+    /// scripts/test.sh) under a catalog name of its own, and room for many commit retries.
+    pub fn with_postgres(specs: &[(&str, String)]) -> Self {
+        let pg = std::env::var("FLOE_TEST_POSTGRES_URL").expect(
+            "FLOE_TEST_POSTGRES_URL is not set: run the tests with `make test` (scripts/test.sh starts PostgreSQL)",
+        );
+        let mut env = Self::new(specs);
+        env.vars.insert("FLOE_CATALOG_URI".into(), pg);
+        env.vars
+            .insert("FLOE_CATALOG_NAME".into(), format!("it-{}", env.id));
+        env.vars
+            .insert("FLOE_COMMIT_MAX_ATTEMPTS".into(), "30".into());
+        env
+    }
+
     pub fn config(&self) -> Config {
         Config::from_vars(&self.vars).expect("test config")
     }
