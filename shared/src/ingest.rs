@@ -224,14 +224,11 @@ impl Ingestor {
         } else {
             table
         };
-        let qtable = load_or_create(self.catalog.as_ref(), &self.quarantine_spec).await?;
-        let qschema = Arc::new(schema_to_arrow_schema(qtable.metadata().current_schema())?);
-        let ingested_at = chrono::Utc::now().timestamp_micros();
         let table_name = spec.ident.to_string();
         let mut sink = DataFileSink::new(&table)
             .await?
             .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
-        let mut qsink = DataFileSink::new(&qtable).await?;
+        let mut qsink = QuarantineSink::new(self, &table_name, &object);
 
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let decoded = async {
@@ -248,15 +245,7 @@ impl Ingestor {
                     report.rows_quarantined += c.rejected.len() as u64;
                     let records: Vec<QuarantineRecord> =
                         c.rejected.into_iter().map(Into::into).collect();
-                    qsink
-                        .write(quarantine_batch(
-                            &qschema,
-                            &table_name,
-                            &object,
-                            &records,
-                            ingested_at,
-                        )?)
-                        .await?;
+                    qsink.write(&records).await?;
                 }
             }
             Ok::<(), Error>(())
@@ -268,26 +257,17 @@ impl Ingestor {
                 // Unreadable as a whole: keep the object, record why, write nothing to the table.
                 // Data files written so far stay uncommitted (orphans for maintenance to remove).
                 return self
-                    .quarantine_object(
-                        &object,
-                        &table_name,
-                        e,
-                        &qtable,
-                        &qschema,
-                        ingested_at,
-                        report,
-                    )
+                    .quarantine_object(&object, &table_name, e, report)
                     .await;
             }
             Err(e) => return Err(e),
         }
         let files = sink.close().await?;
-        let qfiles = qsink.close().await?;
         report.files = files.len();
         report.bytes_out = files.iter().map(|f| f.file_size_in_bytes()).sum();
         // Quarantine first: if we die between the two commits, the redelivery skips the
         // quarantine append (already there) and completes the table append.
-        if !qfiles.is_empty() {
+        if let Some((qtable, qfiles)) = qsink.finish().await? {
             self.hand_off(&qtable, qfiles, &object, report.rows_quarantined)
                 .await?;
         }
@@ -400,15 +380,11 @@ impl Ingestor {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn quarantine_object(
         &self,
         object: &ObjectRef,
         table_name: &str,
         cause: crate::format::FormatError,
-        qtable: &iceberg::table::Table,
-        qschema: &arrow_schema::SchemaRef,
-        ingested_at: i64,
         report: &mut ObjectReport,
     ) -> Result<(), Error> {
         let dest = self
@@ -426,22 +402,15 @@ impl Ingestor {
             raw: Some(copied),
             ..QuarantineRecord::whole_object(&cause)
         };
-        let batch = quarantine_batch(
-            qschema,
-            table_name,
-            object,
-            std::slice::from_ref(&record),
-            ingested_at,
-        )?;
-        let mut qsink = DataFileSink::new(qtable).await?;
-        qsink.write(batch).await?;
-        let qfiles = qsink.close().await?;
+        let mut qsink = QuarantineSink::new(self, table_name, object);
+        qsink.write(std::slice::from_ref(&record)).await?;
+        let (qtable, qfiles) = qsink.finish().await?.expect("one record was written");
         // Every record read before the failure is inside the quarantined object.
         report.rows_quarantined = report.rows_read;
         report.rows_written = 0;
         report.error = Some(cause.to_string());
         match self
-            .hand_off(qtable, qfiles, object, report.rows_quarantined)
+            .hand_off(&qtable, qfiles, object, report.rows_quarantined)
             .await?
         {
             Handoff::Committed(snapshot_id) => {
@@ -503,6 +472,61 @@ impl Ingestor {
                     batch_item_failures: Some(failures),
                 }
             }
+        }
+    }
+}
+
+/// Quarantine rows of one object, written to the quarantine table. The table is loaded (or
+/// created) on the first rejected row, so a clean object costs no quarantine-table round trip.
+struct QuarantineSink<'a> {
+    ingestor: &'a Ingestor,
+    table_name: &'a str,
+    object: &'a ObjectRef,
+    ingested_at: i64,
+    open: Option<(iceberg::table::Table, arrow_schema::SchemaRef, DataFileSink)>,
+}
+
+impl<'a> QuarantineSink<'a> {
+    fn new(ingestor: &'a Ingestor, table_name: &'a str, object: &'a ObjectRef) -> Self {
+        let ingested_at = chrono::Utc::now().timestamp_micros();
+        Self {
+            ingestor,
+            table_name,
+            object,
+            ingested_at,
+            open: None,
+        }
+    }
+
+    async fn write(&mut self, records: &[QuarantineRecord]) -> Result<(), Error> {
+        if self.open.is_none() {
+            let table = load_or_create(
+                self.ingestor.catalog.as_ref(),
+                &self.ingestor.quarantine_spec,
+            )
+            .await?;
+            let schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
+            let sink = DataFileSink::new(&table).await?;
+            self.open = Some((table, schema, sink));
+        }
+        let (_, schema, sink) = self.open.as_mut().expect("opened above");
+        let batch = quarantine_batch(
+            schema,
+            self.table_name,
+            self.object,
+            records,
+            self.ingested_at,
+        )?;
+        Ok(sink.write(batch).await?)
+    }
+
+    /// The quarantine table and the files written, or `None` when nothing was quarantined.
+    async fn finish(
+        self,
+    ) -> Result<Option<(iceberg::table::Table, Vec<iceberg::spec::DataFile>)>, Error> {
+        match self.open {
+            None => Ok(None),
+            Some((table, _, sink)) => Ok(Some((table, sink.close().await?))),
         }
     }
 }

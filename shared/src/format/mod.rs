@@ -315,11 +315,6 @@ impl ObjectDecoder {
     pub fn unknown_columns(&self) -> &[String] {
         &self.unknown_columns
     }
-
-    /// Records read so far.
-    pub fn records(&self) -> u64 {
-        self.records_emitted
-    }
 }
 
 fn read_error(object: &str, e: object_store::Error) -> FormatError {
