@@ -35,6 +35,8 @@ package:
 	# Built one at a time so the DataFusion engine (validate's `checks` feature) stays out of ingest.
 	cargo lambda build --release --arm64 --output-format zip -p ingest
 	cargo lambda build --release --arm64 --output-format zip -p validate
+	cargo lambda build --release --arm64 --output-format zip -p commit
+	cargo lambda build --release --arm64 --output-format zip -p compact
 
 clean:
 	scripts/local-stack.sh down || true

@@ -22,6 +22,15 @@ fi
 # PostgreSQL for the concurrency tests (the SQL catalog under many concurrent writers).
 "$here/local-postgres.sh" up
 trap '"$here/local-postgres.sh" down; [ -n "${stop_s3:-}" ] && "$here/local-stack.sh" down' EXIT
+# pyiceberg, an engine Floe did not write, reads the tables in the interop tests (own venv: it
+# pins botocore). Kept outside the clone so repeated runs reuse it.
+pyvenv="${FLOE_PYICEBERG_VENV:-$HOME/.cache/floe-pyiceberg}"
+if ! "$pyvenv/bin/python" -c 'import pyiceberg, pyarrow, sqlalchemy' 2>/dev/null; then
+  echo "==> installing pyiceberg into $pyvenv"
+  python3 -m venv "$pyvenv"
+  "$pyvenv/bin/pip" install --quiet --disable-pip-version-check 'pyiceberg[sql-sqlite,pyarrow]==0.12.*'
+fi
+export FLOE_TEST_PYICEBERG="$pyvenv/bin/python"
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
 export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-5433}/floe"
 cargo fmt --all -- --check

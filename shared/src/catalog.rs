@@ -67,7 +67,7 @@ pub async fn open_catalog(
             if sqlite {
                 ensure_sqlite_dir(&uri)?;
             }
-            props.insert("uri".into(), sqlite_create_mode(&uri));
+            props.insert("uri".into(), sql_uri(&uri));
             // SQLite wants `?` placeholders; PostgreSQL wants `$1` (the crate's default).
             props.insert(
                 "sql_bind_style".into(),
@@ -120,8 +120,9 @@ pub async fn open_catalog(
     }
 }
 
-/// SQLite URLs get `mode=rwc` so the catalog file is created on first use.
-fn sqlite_create_mode(uri: &str) -> String {
+/// The connection URL for a SQL catalog URI: SQLite URLs get `mode=rwc` so the catalog file is
+/// created on first use.
+pub(crate) fn sql_uri(uri: &str) -> String {
     if uri.starts_with("sqlite:") && !uri.contains("mode=") && !uri.contains(":memory:") {
         let sep = if uri.contains('?') { '&' } else { '?' };
         format!("{uri}{sep}mode=rwc")
@@ -158,14 +159,11 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_create_mode_once() {
+        assert_eq!(sql_uri("sqlite:///tmp/c.db"), "sqlite:///tmp/c.db?mode=rwc");
         assert_eq!(
-            sqlite_create_mode("sqlite:///tmp/c.db"),
-            "sqlite:///tmp/c.db?mode=rwc"
-        );
-        assert_eq!(
-            sqlite_create_mode("sqlite:///tmp/c.db?mode=ro"),
+            sql_uri("sqlite:///tmp/c.db?mode=ro"),
             "sqlite:///tmp/c.db?mode=ro"
         );
-        assert_eq!(sqlite_create_mode("postgres://h/db"), "postgres://h/db");
+        assert_eq!(sql_uri("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -248,7 +248,7 @@ pub async fn commit_batch(
 }
 
 /// Exponential backoff with full jitter: up to 100 ms × 2^(attempt-1), capped at 5 s.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let cap = 100u64.saturating_mul(1 << attempt.min(6)).min(5_000);
     Duration::from_millis(rand::rng().random_range(cap / 4..=cap))
 }

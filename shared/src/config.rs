@@ -107,6 +107,9 @@ pub struct Config {
     pub commit_mode: CommitMode,
     /// `FLOE_COMMIT_MAX_ATTEMPTS`: Floe-level commit attempts on conflict (default 10).
     pub commit_max_attempts: u32,
+    /// `FLOE_COMPACT_QUEUE_URL`: SQS queue the compact function spreads file groups over
+    /// (optional; without it a run rewrites its groups itself).
+    pub compact_queue_url: Option<String>,
     /// `FLOE_LOG_FORMAT`: `json` or `text`.
     pub log_format: LogFormat,
     /// `FLOE_LOG_LEVEL` / `RUST_LOG` filter (default `info`).
@@ -295,6 +298,17 @@ impl Config {
             10u32,
             1..=100,
         );
+        let compact_queue_url = get("FLOE_COMPACT_QUEUE_URL");
+        if let Some(u) = &compact_queue_url {
+            if !u.starts_with("https://") && !u.starts_with("http://") {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_COMPACT_QUEUE_URL",
+                    message: format!(
+                        "`{u}` is not an SQS queue URL (https://sqs.<region>.amazonaws.com/...)"
+                    ),
+                });
+            }
+        }
         let commit_mode = match (
             get("FLOE_COMMIT_MODE").as_deref().unwrap_or("direct"),
             get("FLOE_COMMIT_QUEUE_URL"),
@@ -361,6 +375,7 @@ impl Config {
             quarantine_url,
             quarantine_table,
             reports_url,
+            compact_queue_url,
             batch_rows,
             commit_max_attempts,
             commit_mode,

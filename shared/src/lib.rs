@@ -15,6 +15,7 @@ pub mod contract;
 pub mod event;
 pub mod format;
 pub mod ingest;
+pub mod maintenance;
 pub mod metrics;
 pub mod quarantine;
 pub mod queue;
@@ -62,6 +63,9 @@ pub enum Error {
     /// Commit failed.
     #[error(transparent)]
     Commit(#[from] commit::CommitError),
+    /// Table maintenance failed.
+    #[error(transparent)]
+    Maintenance(#[from] maintenance::MaintenanceError),
     /// An unreadable object could not be copied to quarantine.
     #[error("{object}: cannot quarantine the object: {message}")]
     Quarantine {
@@ -96,6 +100,7 @@ impl Error {
                 e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected)
             }
             Error::Commit(e) => e.is_retryable(),
+            Error::Maintenance(_) => true,
             Error::Quarantine { .. } | Error::Queue { .. } => true,
             Error::Arrow(_) => false,
         }

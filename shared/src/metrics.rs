@@ -105,6 +105,25 @@ pub fn emit_check(table: &str, check: &str, passed: bool, duration_ms: u64) {
     );
 }
 
+/// Writes one maintenance action's figures (`action` is `rewrite_data_files`,
+/// `expire_snapshots` or `remove_orphan_files`; `MaintenanceFailed` is 1 when it failed).
+pub fn emit_maintenance(table: &str, action: &str, figures: &[(&str, &str, f64)], failed: bool) {
+    let mut metrics = figures.to_vec();
+    metrics.push(("MaintenanceFailed", "Count", if failed { 1.0 } else { 0.0 }));
+    println!(
+        "{}",
+        emf_line(
+            &[
+                ("Function", "compact"),
+                ("Table", table),
+                ("Action", action)
+            ],
+            &metrics,
+            chrono::Utc::now().timestamp_millis(),
+        )
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

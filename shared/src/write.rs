@@ -151,25 +151,32 @@ pub fn writer_properties(
         .build())
 }
 
+/// A rolling Parquet file writer for `table` (its schema, properties, target file size) under a
+/// fresh UUID v7 file-name prefix.
+fn rolling_writer(table: &Table) -> Result<Rolling, iceberg::Error> {
+    let metadata = table.metadata();
+    let schema = metadata.current_schema().clone();
+    let table_props = TableProperties::try_from(metadata.properties())?;
+    let parquet = ParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema);
+    Ok(RollingFileWriterBuilder::new(
+        parquet,
+        table_props.write_target_file_size_bytes,
+        table.file_io().clone(),
+        DefaultLocationGenerator::new(metadata)?,
+        DefaultFileNameGenerator::new(
+            uuid::Uuid::now_v7().to_string(),
+            None,
+            DataFileFormat::Parquet,
+        ),
+    ))
+}
+
 impl DataFileSink {
     /// A sink for `table`'s current schema and default partition spec.
     pub async fn new(table: &Table) -> Result<Self, iceberg::Error> {
         let metadata = table.metadata();
         let schema = metadata.current_schema().clone();
-        let table_props = TableProperties::try_from(metadata.properties())?;
-        let parquet =
-            ParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema.clone());
-        let rolling = RollingFileWriterBuilder::new(
-            parquet,
-            table_props.write_target_file_size_bytes,
-            table.file_io().clone(),
-            DefaultLocationGenerator::new(metadata)?,
-            DefaultFileNameGenerator::new(
-                uuid::Uuid::now_v7().to_string(),
-                None,
-                DataFileFormat::Parquet,
-            ),
-        );
+        let rolling = rolling_writer(table)?;
         let spec = metadata.default_partition_spec().clone();
         let sink = if spec.is_unpartitioned() {
             Sink::Unpartitioned(Box::new(
@@ -188,6 +195,30 @@ impl DataFileSink {
         };
         Ok(Self {
             sink,
+            rows: 0,
+            partition_buffer_bytes: DEFAULT_PARTITION_BUFFER_BYTES,
+        })
+    }
+
+    /// A sink whose rows all belong to one partition (`partition` of the default spec; `None`
+    /// for an unpartitioned table): compaction output, no per-row partitioning.
+    pub async fn for_partition(
+        table: &Table,
+        partition: Option<Struct>,
+    ) -> Result<Self, iceberg::Error> {
+        let metadata = table.metadata();
+        let key = partition.map(|data| {
+            PartitionKey::new(
+                metadata.default_partition_spec().as_ref().clone(),
+                metadata.current_schema().clone(),
+                data,
+            )
+        });
+        let writer = DataFileWriterBuilder::new(rolling_writer(table)?)
+            .build(key)
+            .await?;
+        Ok(Self {
+            sink: Sink::Unpartitioned(Box::new(writer)),
             rows: 0,
             partition_buffer_bytes: DEFAULT_PARTITION_BUFFER_BYTES,
         })

@@ -4,31 +4,18 @@
 //! a lost response), reports poison messages as batch item failures, and interleaves correctly with
 //! direct commits racing on the same table.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use floe::ingest::ObjectStatus;
-use floe::queue::{CommitQueue, CommitRequest};
 use floe::source::ObjectRef;
 use lambda_runtime::{Context, LambdaEvent};
 use rand::seq::SliceRandom;
 
 use crate::sales;
-use crate::support::{self, sales_spec, TestEnv, LANDING};
+use crate::support::{self, sales_spec, CapturedQueue, TestEnv, LANDING};
 
-/// Stands in for the SQS transport: keeps what ingest sends (the commit side is the real handler).
-#[derive(Default)]
-struct CapturedQueue(Mutex<Vec<CommitRequest>>);
-
-#[async_trait::async_trait]
-impl CommitQueue for CapturedQueue {
-    async fn send(&self, requests: &[CommitRequest]) -> Result<(), String> {
-        self.0.lock().unwrap().extend_from_slice(requests);
-        Ok(())
-    }
-}
-
-fn sqs_event(messages: &[(String, String)]) -> LambdaEvent<SqsEvent> {
+pub fn sqs_event(messages: &[(String, String)]) -> LambdaEvent<SqsEvent> {
     let mut event = SqsEvent::default();
     event.records = messages
         .iter()

@@ -9,5 +9,6 @@ mod errors;
 mod formats;
 mod handler;
 mod idempotency;
+mod maintenance;
 mod sales;
 mod support;

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
 use floe::config::Config;
 use floe::ingest::Ingestor;
+use floe::queue::{CommitQueue, CommitRequest};
 use floe::storage::Stores;
 use futures::TryStreamExt;
 use iceberg::table::Table;
@@ -195,4 +196,16 @@ column = "ts"
 transform = "day"
 "#
     )
+}
+
+/// Stands in for the SQS transport: keeps what is sent (the consuming side is the real handler).
+#[derive(Default)]
+pub struct CapturedQueue(pub Mutex<Vec<CommitRequest>>);
+
+#[async_trait::async_trait]
+impl CommitQueue for CapturedQueue {
+    async fn send(&self, requests: &[CommitRequest]) -> Result<(), String> {
+        self.0.lock().unwrap().extend_from_slice(requests);
+        Ok(())
+    }
 }

@@ -1,0 +1,145 @@
+//! Orphan file removal: files under the table's location that no metadata references — left by
+//! failed writes, lost commit races, or rewrites that never committed. Only files older than an
+//! age guard (default 3 days, as Iceberg) are touched, so an ingest whose data files are written
+//! but not yet committed is safe.
+
+use std::collections::HashSet;
+
+use futures::TryStreamExt;
+use iceberg::table::Table;
+use iceberg::{Catalog, TableIdent};
+use serde::{Deserialize, Serialize};
+
+use super::files::{normalize, referenced_files, EntryScope};
+use super::MaintenanceError;
+use crate::storage::Stores;
+
+/// Default age guard: 3 days.
+pub const DEFAULT_ORPHAN_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
+
+/// Orphan removal options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrphanOptions {
+    /// Only files last modified longer ago than this are removed (default 3 days).
+    #[serde(rename = "older-than-ms")]
+    pub older_than_ms: Option<i64>,
+}
+
+/// What an orphan removal did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OrphanReport {
+    /// Files listed under the table location.
+    pub files_listed: usize,
+    /// Unreferenced files younger than the age guard (left alone).
+    pub too_young: usize,
+    /// Orphans removed (or to remove).
+    pub orphans: Vec<String>,
+    /// Their total size.
+    pub orphan_bytes: u64,
+    /// Dry run: nothing was deleted.
+    pub dry_run: bool,
+}
+
+/// A listed file.
+#[derive(Debug, Clone)]
+pub(crate) struct ListedFile {
+    pub url: String,
+    pub size: u64,
+    pub modified_ms: i64,
+}
+
+/// Every file under `url` (recursively).
+pub(crate) async fn list_files(
+    stores: &Stores,
+    url: &str,
+) -> Result<Vec<ListedFile>, MaintenanceError> {
+    let (store, prefix) = stores.for_url(url)?;
+    let base = if let Some(rest) = url.strip_prefix("s3://") {
+        format!("s3://{}", rest.split('/').next().unwrap_or_default())
+    } else {
+        "file://".to_string()
+    };
+    let metas: Vec<object_store::ObjectMeta> = store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| MaintenanceError::Storage(format!("cannot list {url}: {e}")))?;
+    Ok(metas
+        .into_iter()
+        .map(|m| ListedFile {
+            url: format!("{base}/{}", m.location),
+            size: m.size,
+            modified_ms: m.last_modified.timestamp_millis(),
+        })
+        .collect())
+}
+
+/// Every file the table's metadata references: current and logged metadata files, and everything
+/// any snapshot reaches (deleted manifest entries included, to stay on the safe side).
+async fn referenced(table: &Table) -> Result<HashSet<String>, MaintenanceError> {
+    let metadata = table.metadata();
+    let mut files = referenced_files(
+        table,
+        metadata.snapshots().map(|s| s.as_ref()),
+        EntryScope::All,
+    )
+    .await?;
+    files.extend(table.metadata_location().map(String::from));
+    files.extend(
+        metadata
+            .metadata_log()
+            .iter()
+            .map(|l| l.metadata_file.clone()),
+    );
+    files.extend(
+        metadata
+            .statistics_iter()
+            .map(|s| s.statistics_path.clone()),
+    );
+    files.extend(
+        metadata
+            .partition_statistics_iter()
+            .map(|s| s.statistics_path.clone()),
+    );
+    Ok(files.iter().map(|f| normalize(f)).collect())
+}
+
+/// Finds (and unless `dry_run`, deletes) orphan files of `ident`.
+pub async fn remove_orphan_files(
+    catalog: &dyn Catalog,
+    stores: &Stores,
+    ident: &TableIdent,
+    opts: &OrphanOptions,
+    dry_run: bool,
+) -> Result<OrphanReport, MaintenanceError> {
+    let table = catalog.load_table(ident).await?;
+    let cutoff =
+        chrono::Utc::now().timestamp_millis() - opts.older_than_ms.unwrap_or(DEFAULT_ORPHAN_AGE_MS);
+    // List first, then read the metadata: a file committed in between is then referenced.
+    let listed = list_files(stores, table.metadata().location()).await?;
+    let table = catalog.load_table(ident).await?;
+    let known = referenced(&table).await?;
+    let mut report = OrphanReport {
+        files_listed: listed.len(),
+        dry_run,
+        ..Default::default()
+    };
+    for f in listed {
+        if known.contains(&normalize(&f.url)) {
+            continue;
+        }
+        if f.modified_ms >= cutoff {
+            report.too_young += 1;
+            continue;
+        }
+        report.orphan_bytes += f.size;
+        report.orphans.push(f.url);
+    }
+    report.orphans.sort();
+    if !dry_run {
+        super::expire::delete_all(&table, &report.orphans).await?;
+    }
+    tracing::info!(table = %ident, orphans = report.orphans.len(), dry_run, "remove_orphan_files done");
+    Ok(report)
+}

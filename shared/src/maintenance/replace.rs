@@ -1,0 +1,348 @@
+//! The `replace` snapshot: data files rewritten by compaction leave the table and their
+//! replacements join it in one atomic commit, without changing the table's rows.
+//!
+//! Each attempt starts from the table as it is *now*, not as it was when the rewrite began, so
+//! appends committed meanwhile stay: manifests that hold none of the rewritten files are kept
+//! as they are, manifests that hold some are rewritten (those entries `DELETED`, the others
+//! `EXISTING` with their original snapshot and sequence numbers), and one new manifest lists the
+//! new files. A group whose input files are no longer all live (another compaction replaced
+//! them) is dropped and its new files deleted; the other groups still commit. The pointer moves
+//! with the catalog's compare-and-swap ([`MetadataSwap`]); a conflict reloads and retries.
+
+use std::collections::{HashMap, HashSet};
+
+use iceberg::spec::{
+    DataFile, FormatVersion, ManifestContentType, ManifestFile, ManifestListWriter,
+    ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention,
+    SnapshotSummaryCollector, Summary, MAIN_BRANCH,
+};
+use iceberg::table::Table;
+use iceberg::{Catalog, TableIdent, TableRequirement, TableUpdate};
+
+use super::files::load_manifests;
+use super::swap::MetadataSwap;
+use super::MaintenanceError;
+
+/// One unit of rewrite: files that leave the table and the files that replace them.
+#[derive(Debug, Clone)]
+pub struct RewriteGroup {
+    /// Paths of the data files rewritten.
+    pub removed: Vec<String>,
+    /// The new data files holding the same rows.
+    pub added: Vec<DataFile>,
+}
+
+/// What a replace commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplaceOutcome {
+    /// The new snapshot, if any group committed.
+    pub snapshot_id: Option<i64>,
+    /// Indexes (into the groups given) of the groups committed.
+    pub committed: Vec<usize>,
+    /// Indexes of the groups dropped because an input file was no longer live.
+    pub dropped: Vec<usize>,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// Commits `groups` as one `replace` snapshot on the table's main branch.
+pub async fn commit_replace(
+    catalog: &dyn Catalog,
+    swap: &MetadataSwap,
+    ident: &TableIdent,
+    groups: &[RewriteGroup],
+    max_attempts: u32,
+) -> Result<ReplaceOutcome, MaintenanceError> {
+    let mut outcome = ReplaceOutcome::default();
+    loop {
+        outcome.attempts += 1;
+        let table = catalog.load_table(ident).await?;
+        let Some(base) = table.metadata().current_snapshot().cloned() else {
+            outcome.dropped = (0..groups.len()).collect();
+            break;
+        };
+        let manifests = load_manifests(&table, &base).await?;
+        let live: HashMap<&str, ()> = manifests
+            .iter()
+            .flat_map(|m| m.entries.iter())
+            .filter(|e| e.is_alive())
+            .map(|e| (e.file_path(), ()))
+            .collect();
+        let (keep, drop): (Vec<usize>, Vec<usize>) = (0..groups.len()).partition(|&i| {
+            groups[i]
+                .removed
+                .iter()
+                .all(|p| live.contains_key(p.as_str()))
+        });
+        if keep.is_empty() {
+            outcome.dropped = drop;
+            break;
+        }
+        let staged = stage(&table, &base, &manifests, groups, &keep).await?;
+        match swap
+            .commit(&table, staged.requirements, staged.updates)
+            .await
+        {
+            Ok(()) => {
+                outcome.snapshot_id = Some(staged.snapshot_id);
+                outcome.committed = keep;
+                outcome.dropped = drop;
+                break;
+            }
+            Err(e) => {
+                // The staged manifests are referenced by nothing: remove them.
+                for f in &staged.written {
+                    let _ = table.file_io().delete(f).await;
+                }
+                if !e.is_conflict() {
+                    return Err(e.into());
+                }
+                if outcome.attempts >= max_attempts {
+                    return Err(MaintenanceError::Exhausted {
+                        table: ident.to_string(),
+                        attempts: outcome.attempts,
+                        last: e.to_string(),
+                    });
+                }
+                let delay = crate::commit::backoff(outcome.attempts);
+                tracing::warn!(table = %ident, attempt = outcome.attempts, delay_ms = delay.as_millis() as u64, error = %e, "replace conflict; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+    // New files of dropped groups were never committed: they would only become orphans.
+    let file_io = catalog.load_table(ident).await?.file_io().clone();
+    for &i in &outcome.dropped {
+        for f in &groups[i].added {
+            let _ = file_io.delete(f.file_path()).await;
+        }
+    }
+    Ok(outcome)
+}
+
+struct Staged {
+    snapshot_id: i64,
+    requirements: Vec<TableRequirement>,
+    updates: Vec<TableUpdate>,
+    written: Vec<String>,
+}
+
+/// Writes the manifests and manifest list of the replace snapshot over `base`.
+async fn stage(
+    table: &Table,
+    base: &Snapshot,
+    manifests: &[super::files::LoadedManifest],
+    groups: &[RewriteGroup],
+    keep: &[usize],
+) -> Result<Staged, MaintenanceError> {
+    let metadata = table.metadata();
+    if metadata.format_version() != FormatVersion::V2 {
+        return Err(MaintenanceError::Unsupported(format!(
+            "{}: replace commits support format v2 tables (this one is {:?})",
+            table.identifier(),
+            metadata.format_version()
+        )));
+    }
+    let removed: HashSet<&str> = keep
+        .iter()
+        .flat_map(|&i| groups[i].removed.iter().map(String::as_str))
+        .collect();
+    let schema = metadata.current_schema().clone();
+    let snapshot_id = new_snapshot_id(table);
+    let sequence_number = metadata.next_sequence_number();
+    let commit_id = uuid::Uuid::now_v7();
+    let meta_dir = format!("{}/metadata", metadata.location());
+    let mut written = Vec::new();
+    let mut summary = SnapshotSummaryCollector::default();
+    let mut new_manifests: Vec<ManifestFile> = Vec::new();
+    let mut counter = 0;
+    let mut next_path = |written: &mut Vec<String>| {
+        counter += 1;
+        let p = format!("{meta_dir}/{commit_id}-m{counter}.avro");
+        written.push(p.clone());
+        p
+    };
+
+    for m in manifests {
+        let touched = m.file.content == ManifestContentType::Data
+            && m.entries
+                .iter()
+                .any(|e| e.is_alive() && removed.contains(e.file_path()));
+        if !touched {
+            new_manifests.push(m.file.clone());
+            continue;
+        }
+        let spec = metadata
+            .partition_spec_by_id(m.file.partition_spec_id)
+            .ok_or_else(|| {
+                MaintenanceError::Unsupported(format!(
+                    "manifest {} names unknown partition spec {}",
+                    m.file.manifest_path, m.file.partition_spec_id
+                ))
+            })?;
+        let out = table.file_io().new_output(next_path(&mut written))?;
+        let mut writer = ManifestWriterBuilder::new(
+            out,
+            Some(snapshot_id),
+            schema.clone(),
+            spec.as_ref().clone(),
+        )
+        .build_v2_data();
+        for e in m.entries.iter().filter(|e| e.is_alive()) {
+            let seq = e.sequence_number.unwrap_or(m.file.sequence_number);
+            let file_seq = e.file_sequence_number.or(Some(seq));
+            let df = e.data_file().clone();
+            if removed.contains(e.file_path()) {
+                summary.remove_file(&df, schema.clone(), spec.clone());
+                writer.add_delete_file(df, seq, file_seq)?;
+            } else {
+                let added_by = e.snapshot_id.unwrap_or(m.file.added_snapshot_id);
+                writer.add_existing_file(df, added_by, seq, file_seq)?;
+            }
+        }
+        new_manifests.push(writer.write_manifest_file().await?);
+    }
+
+    let spec = metadata.default_partition_spec().clone();
+    let out = table.file_io().new_output(next_path(&mut written))?;
+    let mut writer = ManifestWriterBuilder::new(
+        out,
+        Some(snapshot_id),
+        schema.clone(),
+        spec.as_ref().clone(),
+    )
+    .build_v2_data();
+    for &i in keep {
+        for df in &groups[i].added {
+            summary.add_file(df, schema.clone(), spec.clone());
+            // A negative sequence number means "inherit the snapshot's".
+            writer.add_file(df.clone(), -1)?;
+        }
+    }
+    // The new files first, as Java's SnapshotProducer orders them.
+    new_manifests.insert(0, writer.write_manifest_file().await?);
+
+    let list_path = format!("{meta_dir}/snap-{snapshot_id}-0-{commit_id}.avro",);
+    written.push(list_path.clone());
+    let mut list = ManifestListWriter::v2(
+        table.file_io().new_output(&list_path)?.writer().await?,
+        snapshot_id,
+        Some(base.snapshot_id()),
+        sequence_number,
+    );
+    list.add_manifests(new_manifests.into_iter())?;
+    list.close().await?;
+
+    let snapshot = Snapshot::builder()
+        .with_manifest_list(list_path)
+        .with_snapshot_id(snapshot_id)
+        .with_parent_snapshot_id(Some(base.snapshot_id()))
+        .with_sequence_number(sequence_number)
+        .with_summary(replace_summary(summary.build(), base.summary()))
+        .with_schema_id(metadata.current_schema_id())
+        .with_timestamp_ms(chrono::Utc::now().timestamp_millis())
+        .build();
+    Ok(Staged {
+        snapshot_id,
+        requirements: vec![
+            TableRequirement::UuidMatch {
+                uuid: metadata.uuid(),
+            },
+            TableRequirement::RefSnapshotIdMatch {
+                r#ref: MAIN_BRANCH.to_string(),
+                snapshot_id: Some(base.snapshot_id()),
+            },
+        ],
+        updates: vec![
+            TableUpdate::AddSnapshot { snapshot },
+            TableUpdate::SetSnapshotRef {
+                ref_name: MAIN_BRANCH.to_string(),
+                reference: SnapshotReference::new(
+                    snapshot_id,
+                    SnapshotRetention::branch(None, None, None),
+                ),
+            },
+        ],
+        written,
+    })
+}
+
+/// The `replace` summary: what changed, plus table totals carried from the parent.
+fn replace_summary(changes: HashMap<String, String>, parent: &Summary) -> Summary {
+    let mut props = changes;
+    let get = |m: &HashMap<String, String>, k: &str| -> i64 {
+        m.get(k).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    for (total, added, removed) in [
+        ("total-data-files", "added-data-files", "deleted-data-files"),
+        (
+            "total-delete-files",
+            "added-delete-files",
+            "removed-delete-files",
+        ),
+        ("total-records", "added-records", "deleted-records"),
+        ("total-files-size", "added-files-size", "removed-files-size"),
+        (
+            "total-position-deletes",
+            "added-position-deletes",
+            "removed-position-deletes",
+        ),
+        (
+            "total-equality-deletes",
+            "added-equality-deletes",
+            "removed-equality-deletes",
+        ),
+    ] {
+        let value =
+            get(&parent.additional_properties, total) + get(&props, added) - get(&props, removed);
+        props.insert(total.to_string(), value.max(0).to_string());
+    }
+    props.insert("floe.maintenance".into(), "rewrite-data-files".into());
+    Summary {
+        operation: Operation::Replace,
+        additional_properties: props,
+    }
+}
+
+/// A positive snapshot id not used by the table yet (as iceberg-rust generates them).
+fn new_snapshot_id(table: &Table) -> i64 {
+    loop {
+        let (a, b) = uuid::Uuid::new_v4().as_u64_pair();
+        let id = ((a ^ b) as i64).unsigned_abs() as i64 & i64::MAX;
+        if id != 0 && table.metadata().snapshot_by_id(id).is_none() {
+            return id;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_summary_keeps_totals() {
+        let parent = Summary {
+            operation: Operation::Append,
+            additional_properties: HashMap::from([
+                ("total-data-files".to_string(), "10".to_string()),
+                ("total-records".to_string(), "1000".to_string()),
+                ("total-files-size".to_string(), "5000".to_string()),
+            ]),
+        };
+        let changes = HashMap::from([
+            ("added-data-files".to_string(), "1".to_string()),
+            ("deleted-data-files".to_string(), "8".to_string()),
+            ("added-records".to_string(), "800".to_string()),
+            ("deleted-records".to_string(), "800".to_string()),
+            ("added-files-size".to_string(), "3000".to_string()),
+            ("removed-files-size".to_string(), "4000".to_string()),
+        ]);
+        let s = replace_summary(changes, &parent);
+        assert_eq!(s.operation, Operation::Replace);
+        let p = &s.additional_properties;
+        assert_eq!(p["total-data-files"], "3");
+        assert_eq!(p["total-records"], "1000");
+        assert_eq!(p["total-files-size"], "4000");
+        assert_eq!(p["total-delete-files"], "0");
+    }
+}

@@ -1,0 +1,432 @@
+//! Compare-and-swap of a table's metadata pointer, for snapshots iceberg-rust's `Transaction`
+//! cannot express (a `replace`). `TableCommit` cannot be built outside iceberg-rust, so
+//! `Catalog::update_table` is out of reach; each catalog's own optimistic-concurrency primitive
+//! is used instead, exactly as iceberg-rust's catalogs use it for their own commits — so a swap
+//! here and a fast-append there race safely: whoever swaps second sees a conflict and retries.
+//!
+//! - SQL (SQLite / PostgreSQL, the JDBC/pyiceberg layout): `UPDATE iceberg_tables SET
+//!   metadata_location = new WHERE ... AND metadata_location = old`.
+//! - REST: `POST .../namespaces/{ns}/tables/{table}` with the updates and requirements; the server
+//!   answers 409 on a conflict.
+//! - Glue: `UpdateTable` with the `VersionId` read together with the metadata location.
+//!
+//! For SQL and Glue the new metadata file is written here (`<version+1>-<uuid>.metadata.json`,
+//! as iceberg-rust names it) before the pointer moves; a swap that loses is cleaned up.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use iceberg::spec::TableMetadata;
+use iceberg::table::Table;
+use iceberg::{MetadataLocation, TableIdent, TableRequirement, TableUpdate};
+use serde::Deserialize;
+use sqlx::AnyPool;
+
+use crate::config::{CatalogConfig, CatalogKind};
+
+/// Why a swap did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SwapError {
+    /// Another writer moved the table first (or a requirement no longer holds): reload and retry.
+    #[error("{table} changed concurrently: {detail}")]
+    Conflict {
+        /// Table.
+        table: String,
+        /// What was found.
+        detail: String,
+    },
+    /// Building or writing the new metadata failed.
+    #[error("{table}: {source}")]
+    Iceberg {
+        /// Table.
+        table: String,
+        /// Cause.
+        source: iceberg::Error,
+    },
+    /// The catalog could not be reached or refused the request.
+    #[error("{table}: {kind} catalog: {message}")]
+    Catalog {
+        /// Table.
+        table: String,
+        /// `sql`, `rest` or `glue`.
+        kind: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl SwapError {
+    /// Whether reloading the table and trying again can succeed.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+}
+
+/// The pointer swap of the configured catalog.
+#[derive(Debug)]
+pub enum MetadataSwap {
+    /// A SQL catalog (its own small pool on the catalog database).
+    Sql {
+        /// Pool on the catalog database.
+        pool: AnyPool,
+        /// The catalog name rows are keyed by.
+        catalog_name: String,
+        /// `$1` placeholders (PostgreSQL) rather than `?` (SQLite).
+        numbered: bool,
+    },
+    /// A REST catalog.
+    Rest(RestSwap),
+    /// AWS Glue.
+    Glue {
+        /// Glue client.
+        client: aws_sdk_glue::Client,
+        /// Catalog (account) id, when not the caller's.
+        catalog_id: Option<String>,
+    },
+}
+
+impl MetadataSwap {
+    /// Connects to the catalog named by `cfg`.
+    pub async fn open(cfg: &CatalogConfig, region: &str) -> Result<Self, SwapError> {
+        let fail = |kind, message: String| SwapError::Catalog {
+            table: "-".into(),
+            kind,
+            message,
+        };
+        match cfg.kind {
+            CatalogKind::Sql => {
+                sqlx::any::install_default_drivers();
+                let uri = crate::catalog::sql_uri(cfg.uri.as_deref().unwrap_or_default());
+                let pool = sqlx::pool::PoolOptions::<sqlx::Any>::new()
+                    .max_connections(2)
+                    .connect(&uri)
+                    .await
+                    .map_err(|e| fail("sql", e.to_string()))?;
+                Ok(Self::Sql {
+                    pool,
+                    catalog_name: cfg.name.clone(),
+                    numbered: !uri.starts_with("sqlite:"),
+                })
+            }
+            CatalogKind::Rest => Ok(Self::Rest(
+                RestSwap::open(cfg)
+                    .await
+                    .map_err(|m| fail("rest", m.to_string()))?,
+            )),
+            CatalogKind::Glue => {
+                let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .region(aws_config::Region::new(region.to_string()))
+                    .load()
+                    .await;
+                Ok(Self::Glue {
+                    client: aws_sdk_glue::Client::new(&conf),
+                    catalog_id: cfg.glue_catalog_id.clone(),
+                })
+            }
+        }
+    }
+
+    /// Moves `base`'s table to `base` + `updates` if the catalog still points at `base`'s
+    /// metadata file and every requirement holds.
+    pub async fn commit(
+        &self,
+        base: &Table,
+        requirements: Vec<TableRequirement>,
+        updates: Vec<TableUpdate>,
+    ) -> Result<(), SwapError> {
+        let table = base.identifier().to_string();
+        if let Self::Rest(rest) = self {
+            return rest.commit(base.identifier(), requirements, updates).await;
+        }
+        let iceberg = |source| SwapError::Iceberg {
+            table: table.clone(),
+            source,
+        };
+        for r in &requirements {
+            r.check(Some(base.metadata()))
+                .map_err(|e| SwapError::Conflict {
+                    table: table.clone(),
+                    detail: e.to_string(),
+                })?;
+        }
+        let old = base
+            .metadata_location_result()
+            .map_err(iceberg)?
+            .to_string();
+        let (new_metadata, new) = stage(base.metadata(), &old, updates).map_err(iceberg)?;
+        new_metadata
+            .write_to(base.file_io(), &new)
+            .await
+            .map_err(iceberg)?;
+        let new = new.to_string();
+        let swapped = match self {
+            Self::Sql {
+                pool,
+                catalog_name,
+                numbered,
+            } => sql_swap(pool, catalog_name, *numbered, base.identifier(), &old, &new).await,
+            Self::Glue { client, catalog_id } => {
+                glue_swap(client, catalog_id.as_deref(), base.identifier(), &old, &new).await
+            }
+            Self::Rest(_) => unreachable!("handled above"),
+        };
+        if swapped.is_err() {
+            // Nobody points at the staged file: remove it rather than leave an orphan.
+            let _ = base.file_io().delete(&new).await;
+        }
+        swapped
+    }
+}
+
+/// Applies `updates` to `base`, returning the new metadata and where to write it.
+fn stage(
+    base: &TableMetadata,
+    location: &str,
+    updates: Vec<TableUpdate>,
+) -> Result<(TableMetadata, MetadataLocation), iceberg::Error> {
+    let mut builder = base.clone().into_builder(Some(location.to_string()));
+    for u in updates {
+        builder = u.apply(builder)?;
+    }
+    let metadata = builder.build()?.metadata;
+    let next = MetadataLocation::from_str(location)?
+        .with_next_version()
+        .with_new_metadata(&metadata);
+    Ok((metadata, next))
+}
+
+async fn sql_swap(
+    pool: &AnyPool,
+    catalog_name: &str,
+    numbered: bool,
+    ident: &TableIdent,
+    old: &str,
+    new: &str,
+) -> Result<(), SwapError> {
+    let p = |n: usize| {
+        if numbered {
+            format!("${n}")
+        } else {
+            "?".into()
+        }
+    };
+    // The same statement iceberg-catalog-sql issues for its own commits.
+    let sql = format!(
+        "UPDATE iceberg_tables SET metadata_location = {}, previous_metadata_location = {} \
+         WHERE catalog_name = {} AND table_name = {} AND table_namespace = {} \
+         AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL) AND metadata_location = {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6)
+    );
+    let done = sqlx::query(&sql)
+        .bind(new)
+        .bind(old)
+        .bind(catalog_name)
+        .bind(ident.name())
+        .bind(ident.namespace().join("."))
+        .bind(old)
+        .execute(pool)
+        .await
+        .map_err(|e| SwapError::Catalog {
+            table: ident.to_string(),
+            kind: "sql",
+            message: e.to_string(),
+        })?;
+    if done.rows_affected() == 0 {
+        return Err(SwapError::Conflict {
+            table: ident.to_string(),
+            detail: format!("metadata location is no longer {old}"),
+        });
+    }
+    Ok(())
+}
+
+async fn glue_swap(
+    client: &aws_sdk_glue::Client,
+    catalog_id: Option<&str>,
+    ident: &TableIdent,
+    old: &str,
+    new: &str,
+) -> Result<(), SwapError> {
+    use aws_sdk_glue::types::TableInput;
+    let fail = |message: String| SwapError::Catalog {
+        table: ident.to_string(),
+        kind: "glue",
+        message,
+    };
+    let database = ident.namespace().join(".");
+    let current = client
+        .get_table()
+        .set_catalog_id(catalog_id.map(String::from))
+        .database_name(&database)
+        .name(ident.name())
+        .send()
+        .await
+        .map_err(|e| fail(format!("GetTable: {}", e.into_service_error())))?;
+    let glue_table = current
+        .table
+        .ok_or_else(|| fail("GetTable returned no table".into()))?;
+    let mut params: HashMap<String, String> = glue_table.parameters.clone().unwrap_or_default();
+    if params.get("metadata_location").map(String::as_str) != Some(old) {
+        return Err(SwapError::Conflict {
+            table: ident.to_string(),
+            detail: format!("metadata location is no longer {old}"),
+        });
+    }
+    params.insert("metadata_location".into(), new.into());
+    params.insert("previous_metadata_location".into(), old.into());
+    // Same schema, same storage descriptor: only the pointer moves.
+    let input = TableInput::builder()
+        .name(ident.name())
+        .set_description(glue_table.description.clone())
+        .set_table_type(glue_table.table_type.clone())
+        .set_storage_descriptor(glue_table.storage_descriptor.clone())
+        .set_parameters(Some(params))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    client
+        .update_table()
+        .set_catalog_id(catalog_id.map(String::from))
+        .database_name(&database)
+        .table_input(input)
+        .set_version_id(glue_table.version_id.clone())
+        .skip_archive(true)
+        .send()
+        .await
+        .map_err(|e| match e.into_service_error() {
+            aws_sdk_glue::operation::update_table::UpdateTableError::ConcurrentModificationException(m) => {
+                SwapError::Conflict {
+                    table: ident.to_string(),
+                    detail: m.to_string(),
+                }
+            }
+            other => fail(format!("UpdateTable: {other}")),
+        })?;
+    Ok(())
+}
+
+/// A REST catalog commit endpoint (`POST /v1/{prefix}/namespaces/{ns}/tables/{table}`), with the
+/// OAuth2 client-credentials token the REST catalog configuration uses.
+#[derive(Debug)]
+pub struct RestSwap {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RestConfig {
+    #[serde(default)]
+    overrides: HashMap<String, String>,
+    #[serde(default)]
+    defaults: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    access_token: String,
+}
+
+impl RestSwap {
+    async fn open(cfg: &CatalogConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::new();
+        let uri = cfg.uri.clone().unwrap_or_default();
+        let uri = uri.trim_end_matches('/');
+        let token = match cfg.credential.as_deref().and_then(|c| c.split_once(':')) {
+            Some((id, secret)) => Some(
+                http.post(format!("{uri}/v1/oauth/tokens"))
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", id),
+                        ("client_secret", secret),
+                        ("scope", "catalog"),
+                    ])
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json::<Token>()
+                    .await?
+                    .access_token,
+            ),
+            None => None,
+        };
+        let mut req = http
+            .get(format!("{uri}/v1/config"))
+            .query(&[("warehouse", cfg.warehouse.as_str())]);
+        if let Some(t) = &token {
+            req = req.bearer_auth(t);
+        }
+        let conf: RestConfig = req.send().await?.error_for_status()?.json().await?;
+        let prefix = conf
+            .overrides
+            .get("prefix")
+            .or_else(|| conf.defaults.get("prefix"));
+        let base = match prefix {
+            Some(p) => format!("{uri}/v1/{p}"),
+            None => format!("{uri}/v1"),
+        };
+        Ok(Self { http, base, token })
+    }
+
+    async fn commit(
+        &self,
+        ident: &TableIdent,
+        requirements: Vec<TableRequirement>,
+        updates: Vec<TableUpdate>,
+    ) -> Result<(), SwapError> {
+        let ns = ident.namespace().join("\u{1f}");
+        let url = format!(
+            "{}/namespaces/{}/tables/{}",
+            self.base,
+            encode(&ns),
+            encode(ident.name())
+        );
+        let body = serde_json::json!({
+            "identifier": {"namespace": ident.namespace().as_ref(), "name": ident.name()},
+            "requirements": requirements,
+            "updates": updates,
+        });
+        let mut req = self.http.post(url).json(&body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let fail = |message: String| SwapError::Catalog {
+            table: ident.to_string(),
+            kind: "rest",
+            message,
+        };
+        let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = resp.text().await.unwrap_or_default();
+        if status == reqwest::StatusCode::CONFLICT {
+            return Err(SwapError::Conflict {
+                table: ident.to_string(),
+                detail: text,
+            });
+        }
+        Err(fail(format!("HTTP {status}: {text}")))
+    }
+}
+
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_metadata_file_is_one_version_up() {
+        let loc = "s3://w/db/t/metadata/00007-0190e4a2-1c2b-7d3e-8f40-123456789abc.metadata.json";
+        let next = MetadataLocation::from_str(loc).unwrap().with_next_version();
+        assert!(next.to_string().starts_with("s3://w/db/t/metadata/00008-"));
+    }
+}
