@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 
-.PHONY: demo test test-unit test-it up down fmt lint bench package clean
+.PHONY: demo test test-unit test-it up down fmt lint bench package infra-prefixes infra-check deploy destroy clean
 
 ## demo: install tools, start SeaweedFS, build, ingest sample data via cargo lambda, query it
 demo:
@@ -37,6 +37,21 @@ package:
 	cargo lambda build --release --arm64 --output-format zip -p validate
 	cargo lambda build --release --arm64 --output-format zip -p commit
 	cargo lambda build --release --arm64 --output-format zip -p compact
+	scripts/check-zips.sh
+
+## infra-prefixes: regenerate the trigger prefixes Terraform filters by, from tables/*.toml
+infra-prefixes:
+	FLOE_DEFAULT_NAMESPACE=demo cargo run -q -p floe-cli --no-default-features -- spec-prefixes tables > infra/example/tables.auto.tfvars.json
+
+## infra-check: checkov over infra/ + the HCL wiring tests (both also run in `make test`)
+infra-check:
+	scripts/infra-check.sh
+
+## deploy / destroy: build the zips, then terraform apply / destroy in infra/example (needs AWS credentials + terraform)
+deploy: package
+	cd infra/example && terraform init -input=false && terraform apply
+destroy:
+	cd infra/example && terraform destroy
 
 clean:
 	scripts/local-stack.sh down || true

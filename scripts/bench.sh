@@ -19,6 +19,9 @@ cargo build --release -p floe-cli --no-default-features
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
 echo
+echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
+"$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo
 echo "==> commit throughput and end-to-end latency (queue mode batches vs direct commits)"
 bench_dir="$FLOE_STATE_DIR/bench"
 mkdir -p "$bench_dir"

@@ -32,7 +32,7 @@ step "4/6 upload sample objects to s3://floe-landing"
 
 step "5/6 ingest under cargo lambda watch, invoked with events/*.json"
 envfile="$FLOE_STATE_DIR/lambda.env"
-env | grep -E '^(FLOE_|AWS_)' | grep -v '^FLOE_BUCKETS' > "$envfile"
+env | grep -E '^(FLOE_|AWS_)' | grep -v -E '^FLOE_(BUCKETS|REST_WAREHOUSE)=' > "$envfile"
 echo "FLOE_LOG_FORMAT=json" >> "$envfile"
 port="${FLOE_INVOKE_PORT:-9400}"
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$envfile" \
@@ -54,6 +54,10 @@ echo "--- invoke ingest with events/s3-put-orders-bad-rows.json (good rows land,
 cargo lambda invoke ingest --data-file events/s3-put-orders-bad-rows.json \
   --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
 
+echo "--- table maintenance, dry run: invoke compact with events/compact-dry-run.json (plan, expiry, orphans; changes nothing)"
+cargo lambda invoke compact --data-file events/compact-dry-run.json \
+  --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
+echo
 step "6/6 query the Iceberg tables (DataFusion via iceberg-datafusion)"
 "$floe" query "SELECT 'demo.orders' AS tbl, count(*) AS rows FROM floe.demo.orders
   UNION ALL SELECT 'demo.order_events', count(*) FROM floe.demo.order_events

@@ -57,6 +57,11 @@ JSON
     done
   done
   echo "==> buckets: $FLOE_BUCKETS"
+  # A table bucket for SeaweedFS's Iceberg REST catalog (127.0.0.1:8181; warehouse = its name),
+  # used by the REST-catalog tests. Creating an existing one fails harmlessly.
+  echo "s3tables.bucket -create -name $FLOE_REST_WAREHOUSE -account admin-$AWS_ACCESS_KEY_ID" \
+    | weed shell -master=127.0.0.1:9333 >>"$state/shell.log" 2>&1 || true
+  echo "==> Iceberg REST catalog: http://127.0.0.1:8181 (warehouse $FLOE_REST_WAREHOUSE)"
 }
 
 down() {

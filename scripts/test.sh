@@ -32,7 +32,10 @@ if ! "$pyvenv/bin/python" -c 'import pyiceberg, pyarrow, sqlalchemy' 2>/dev/null
 fi
 export FLOE_TEST_PYICEBERG="$pyvenv/bin/python"
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
+export FLOE_TEST_REST_URI="http://127.0.0.1:8181" FLOE_TEST_REST_WAREHOUSE="$FLOE_REST_WAREHOUSE"
 export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-5433}/floe"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
+# infra/ kept in step with the code: HCL wiring tests + checkov.
+"$here/infra-check.sh"

@@ -4,6 +4,8 @@
 //! - `floe ingest s3://bucket/key ...`: run the ingest pipeline in-process.
 //! - `floe put FILE s3://bucket/key`: upload a file (multipart, streamed).
 //! - `floe gen csv|jsonl|parquet --rows N --out FILE`: generate sample/benchmark data.
+//! - `floe maintain 'JSON'`: run a maintenance request (the compact function's payload, e.g.
+//!   `{"tables":["demo.orders"],"actions":["rewrite_data_files"]}`) in-process; prints the report.
 //!
 //! Configuration comes from the same `FLOE_*` / `AWS_*` variables as the functions.
 
@@ -17,6 +19,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use floe::config::Config;
 use floe::ingest::{Ingestor, ObjectStatus};
+use floe::maintenance::run::{Maintainer, MaintenanceRequest};
 use floe::source::ObjectRef;
 
 #[tokio::main]
@@ -35,7 +38,9 @@ const USAGE: &str = "usage:
   floe ingest [--sqs-event-out FILE] s3://bucket/key [...]
   floe put FILE s3://bucket/key
   floe gen csv|jsonl|parquet --rows N --out FILE [--seed S]
-  floe bench-commit [--objects N] [--batch B] [--rows R]";
+  floe bench-commit [--objects N] [--batch B] [--rows R]
+  floe spec-prefixes [DIR]
+  floe maintain '{\"tables\":[\"ns.table\"],\"actions\":[\"rewrite_data_files\"]}'";
 
 async fn run(args: Vec<String>) -> Result<ExitCode> {
     let Some(cmd) = args.first() else {
@@ -97,6 +102,42 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
         "gen" => {
             gen::run(&args[1..])?;
             Ok(ExitCode::SUCCESS)
+        }
+        "spec-prefixes" => {
+            // The landing-key prefixes per table, as the ingest router sees them: the Terraform
+            // trigger filters (infra/example/tables.auto.tfvars.json, `make infra-prefixes`).
+            let dir = args.get(1).map_or("tables", String::as_str);
+            let ns = std::env::var("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|_| "demo".into());
+            let stores = floe::storage::Stores::new(floe::config::S3Config::default());
+            let router = floe::spec::TableRouter::load(dir, &stores, &ns).await?;
+            let prefixes: std::collections::BTreeMap<String, Vec<String>> = router
+                .specs()
+                .iter()
+                .map(|s| {
+                    let name = floe::maintenance::table_name(&s.ident);
+                    (name, s.prefixes.clone())
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "table_prefixes": prefixes }))?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        "maintain" => {
+            let request: MaintenanceRequest = serde_json::from_str(
+                args.get(1).map_or("{}", String::as_str),
+            )
+            .context("the request is not a maintenance request (see events/compact-*.json)")?;
+            let config = Config::from_env()?;
+            floe::telemetry::init(config.log_format, &config.log_filter);
+            let report = Maintainer::new(&config).await?.run(&request, None).await;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(if report.failed() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         _ => bail!("unknown command `{cmd}`\n{USAGE}"),
     }

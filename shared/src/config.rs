@@ -116,6 +116,18 @@ pub struct Config {
     pub log_filter: String,
 }
 
+/// Variables with no default that every function needs, whatever the catalog (the Terraform
+/// wiring test in `infra/tests` reads this list).
+pub const REQUIRED_VARS: &[&str] = &["FLOE_CATALOG_TYPE", "FLOE_WAREHOUSE", "FLOE_TABLE_SPECS"];
+
+/// Extra variables required per `FLOE_CATALOG_TYPE` (`FLOE_CATALOG_TYPE` itself defaults to `sql`
+/// locally; deployments set it explicitly).
+pub const REQUIRED_BY_CATALOG: &[(&str, &[&str])] = &[
+    ("sql", &["FLOE_CATALOG_URI"]),
+    ("rest", &["FLOE_CATALOG_URI"]),
+    ("glue", &[]),
+];
+
 /// One invalid or missing variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -454,6 +466,35 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn required_vars_are_exactly_what_a_glue_deployment_needs() {
+        let dir = std::env::temp_dir();
+        let full: HashMap<String, String> = [
+            ("FLOE_CATALOG_TYPE", "glue"),
+            ("FLOE_WAREHOUSE", "s3://w/"),
+            ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(full.len(), REQUIRED_VARS.len());
+        assert!(Config::from_vars(&full).is_ok());
+        for var in ["FLOE_WAREHOUSE", "FLOE_TABLE_SPECS"] {
+            let mut v = full.clone();
+            v.remove(var);
+            let e = Config::from_vars(&v).unwrap_err();
+            assert!(e.problems.iter().any(|p| p.variable == var), "{var}: {e}");
+        }
+        for (kind, extra) in REQUIRED_BY_CATALOG {
+            let mut v = full.clone();
+            v.insert("FLOE_CATALOG_TYPE".into(), kind.to_string());
+            for var in *extra {
+                let e = Config::from_vars(&v).unwrap_err();
+                assert!(e.problems.iter().any(|p| p.variable == *var), "{kind}: {e}");
+            }
+        }
+    }
+
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -79,6 +79,30 @@ impl TestEnv {
         env
     }
 
+    /// Like [`TestEnv::new`], with SeaweedFS's Iceberg REST catalog (FLOE_TEST_REST_URI, its table
+    /// bucket in FLOE_TEST_REST_WAREHOUSE; both set by scripts/test.sh). The catalog outlives the
+    /// test, so callers use table names unique to the run.
+    pub fn with_rest(specs: &[(&str, String)]) -> Self {
+        let uri = std::env::var("FLOE_TEST_REST_URI")
+            .expect("FLOE_TEST_REST_URI is not set: run the tests with `make test`");
+        let warehouse = std::env::var("FLOE_TEST_REST_WAREHOUSE")
+            .expect("FLOE_TEST_REST_WAREHOUSE is not set: run the tests with `make test`");
+        let mut env = Self::new(specs);
+        let credential = format!(
+            "{}:{}",
+            env.vars["AWS_ACCESS_KEY_ID"], env.vars["AWS_SECRET_ACCESS_KEY"]
+        );
+        for (k, v) in [
+            ("FLOE_CATALOG_TYPE", "rest".to_string()),
+            ("FLOE_CATALOG_URI", uri),
+            ("FLOE_WAREHOUSE", warehouse),
+            ("FLOE_CATALOG_CREDENTIAL", credential),
+        ] {
+            env.vars.insert(k.into(), v);
+        }
+        env
+    }
+
     pub fn config(&self) -> Config {
         Config::from_vars(&self.vars).expect("test config")
     }

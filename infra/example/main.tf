@@ -1,0 +1,26 @@
+# Example root configuration: Floe with the repository's table specs (tables/), the zips from
+# `make package` (target/lambda/<function>/bootstrap.zip), a Glue catalog, S3 -> SQS -> ingest.
+
+module "floe" {
+  source = "../modules/floe"
+
+  name              = var.name
+  artifacts_dir     = "${path.root}/../../target/lambda"
+  table_specs_dir   = "${path.root}/../../tables"
+  table_prefixes    = var.table_prefixes
+  default_namespace = "demo"
+  kms_key_arn       = var.kms_key_arn
+  trigger           = var.trigger
+  commit_mode       = var.commit_mode
+
+  maintenance_request = {
+    actions = ["rewrite_data_files", "expire_snapshots", "remove_orphan_files"]
+  }
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count     = var.alarm_email == null ? 0 : 1
+  topic_arn = module.floe.alarm_topic_arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}

@@ -1,0 +1,40 @@
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Resource name prefix."
+  type        = string
+  default     = "floe"
+}
+
+variable "table_prefixes" {
+  description = "Generated from tables/*.toml into tables.auto.tfvars.json (`make infra-prefixes`)."
+  type        = map(list(string))
+}
+
+variable "kms_key_arn" {
+  description = "Optional customer-managed KMS key (SSE-KMS everywhere); null = SSE-S3."
+  type        = string
+  default     = null
+}
+
+variable "trigger" {
+  description = "sqs | direct | eventbridge"
+  type        = string
+  default     = "sqs"
+}
+
+variable "commit_mode" {
+  description = "queue | direct"
+  type        = string
+  default     = "queue"
+}
+
+variable "alarm_email" {
+  description = "Optional e-mail address subscribed to the alarm topic."
+  type        = string
+  default     = null
+}

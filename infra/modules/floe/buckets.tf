@@ -1,0 +1,144 @@
+# Landing (objects arrive), warehouse (Iceberg tables + Floe's specs/reports), quarantine (whole
+# unreadable objects). All: default encryption (SSE-KMS with var.kms_key_arn, else SSE-S3), public
+# access blocked, TLS-only policy, versioning, lifecycle.
+
+resource "aws_s3_bucket" "this" {
+  for_each = local.buckets
+  bucket   = each.value
+  tags     = merge(local.tags, { "floe:role" = each.key })
+
+  #checkov:skip=CKV_AWS_18:Server access logs go to var.access_log_bucket when set (aws_s3_bucket_logging below); a log bucket of its own would need logging itself. CloudTrail data events are the alternative.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice per deployment; replicating an Iceberg warehouse object by object does not give a consistent table copy.
+  #checkov:skip=CKV_AWS_145:SSE-S3 is the default by design (issue: "SSE-KMS optional, SSE-S3 default"); set var.kms_key_arn for SSE-KMS with a customer key.
+  #checkov:skip=CKV2_AWS_62:Only the landing bucket's events drive anything (ingest); warehouse and quarantine events have no consumer.
+  #checkov:skip=CKV2_AWS_6:False positive with for_each: aws_s3_bucket_public_access_block.this blocks public access on every bucket of this resource.
+  #checkov:skip=CKV_AWS_21:False positive with for_each: aws_s3_bucket_versioning.this enables versioning on every bucket of this resource.
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  for_each      = var.access_log_bucket == null ? {} : aws_s3_bucket.this
+  bucket        = each.value.id
+  target_bucket = var.access_log_bucket
+  target_prefix = "s3/${each.value.id}/"
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each                = aws_s3_bucket.this
+  bucket                  = each.value.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = aws_s3_bucket.this
+  bucket   = each.value.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = aws_s3_bucket.this
+  bucket   = each.value.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+# Versioning protects the warehouse against a bad delete and gives ingest's idempotency key an
+# object version (`#version=`); on landing it separates rewrites of the same key.
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = aws_s3_bucket.this
+  bucket   = each.value.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+data "aws_iam_policy_document" "tls_only" {
+  for_each = aws_s3_bucket.this
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:DeleteObjectVersion", "s3:GetObjectVersion"]
+    resources = [
+      each.value.arn,
+      "${each.value.arn}/*",
+    ]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "tls_only" {
+  for_each   = aws_s3_bucket.this
+  bucket     = each.value.id
+  policy     = data.aws_iam_policy_document.tls_only[each.key].json
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "landing" {
+  bucket = aws_s3_bucket.this["landing"].id
+  rule {
+    id     = "expire-ingested-objects"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.landing_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "quarantine" {
+  bucket = aws_s3_bucket.this["quarantine"].id
+  rule {
+    id     = "expire-quarantined-objects"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.quarantine_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+# The warehouse keeps data as long as the tables reference it (compaction's expiry and orphan
+# removal delete the rest); only old versions of deleted files and stale uploads are cleaned.
+resource "aws_s3_bucket_lifecycle_configuration" "warehouse" {
+  bucket = aws_s3_bucket.this["warehouse"].id
+  rule {
+    id     = "clean-noncurrent-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}

@@ -1,0 +1,158 @@
+variable "name" {
+  description = "Prefix for every resource name (e.g. floe-prod)."
+  type        = string
+  default     = "floe"
+}
+
+variable "artifacts_dir" {
+  description = "Where `make package` left the zips: <dir>/<function>/bootstrap.zip (cargo lambda's target/lambda)."
+  type        = string
+}
+
+variable "table_specs_dir" {
+  description = "Directory of the *.toml table specs (uploaded to the config prefix; the functions route by them)."
+  type        = string
+}
+
+variable "table_prefixes" {
+  description = "Landing key prefixes per table, generated from the table specs (`floe spec-prefixes`): the S3 trigger filters."
+  type        = map(list(string))
+}
+
+variable "default_namespace" {
+  description = "Namespace (Glue database) for specs that name none."
+  type        = string
+  default     = "floe"
+}
+
+variable "bucket_names" {
+  description = "Bucket names; empty strings get <name>-<role>-<account id>."
+  type = object({
+    landing    = optional(string, "")
+    warehouse  = optional(string, "")
+    quarantine = optional(string, "")
+  })
+  default = {}
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for buckets, queues and logs (SSE-KMS). Null: SSE-S3 / SQS-managed SSE."
+  type        = string
+  default     = null
+}
+
+variable "access_log_bucket" {
+  description = "Bucket for S3 server access logs of the Floe buckets (null: no access logging)."
+  type        = string
+  default     = null
+}
+
+variable "landing_expiration_days" {
+  description = "Landing objects are deleted this many days after upload (their rows are in the table by then)."
+  type        = number
+  default     = 30
+}
+
+variable "quarantine_expiration_days" {
+  description = "Whole-object quarantine copies are deleted after this many days."
+  type        = number
+  default     = 90
+}
+
+variable "trigger" {
+  description = "How S3 events reach ingest: `sqs` (S3 -> SQS -> ingest, batching + DLQ; default), `direct` (S3 -> ingest) or `eventbridge`."
+  type        = string
+  default     = "sqs"
+  validation {
+    condition     = contains(["sqs", "direct", "eventbridge"], var.trigger)
+    error_message = "trigger must be sqs, direct or eventbridge."
+  }
+}
+
+variable "commit_mode" {
+  description = "`queue`: ingest hands data files to the commit function through an SQS FIFO queue (one committer per table); `direct`: ingest commits itself."
+  type        = string
+  default     = "queue"
+  validation {
+    condition     = contains(["queue", "direct"], var.commit_mode)
+    error_message = "commit_mode must be queue or direct."
+  }
+}
+
+variable "catalog" {
+  description = "Iceberg catalog: `glue` (default) or `rest` (a REST catalog at rest_uri with an OAuth2 client credential `id:secret`, e.g. Polaris, Lakekeeper, Nessie). S3 Tables is not supported yet: its REST endpoint needs SigV4, which iceberg-catalog-rest lacks."
+  type = object({
+    type       = optional(string, "glue")
+    rest_uri   = optional(string, "")
+    warehouse  = optional(string, "")
+    credential = optional(string, "")
+  })
+  default = {}
+  validation {
+    condition     = contains(["glue", "rest"], var.catalog.type)
+    error_message = "catalog.type must be glue or rest."
+  }
+}
+
+variable "functions" {
+  description = "Memory (MB), timeout (s) and reserved concurrency (-1: unreserved) per function."
+  type = map(object({
+    memory_mb            = number
+    timeout_s            = number
+    reserved_concurrency = number
+  }))
+  default = {
+    ingest   = { memory_mb = 1024, timeout_s = 300, reserved_concurrency = 50 }
+    validate = { memory_mb = 1024, timeout_s = 300, reserved_concurrency = 5 }
+    commit   = { memory_mb = 512, timeout_s = 120, reserved_concurrency = 10 }
+    compact  = { memory_mb = 2048, timeout_s = 900, reserved_concurrency = 10 }
+  }
+}
+
+variable "log_level" {
+  description = "FLOE_LOG_LEVEL for every function."
+  type        = string
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention."
+  type        = number
+  default     = 365
+}
+
+variable "maintenance_schedule" {
+  description = "EventBridge Scheduler expression for compaction + expiry + orphan removal."
+  type        = string
+  default     = "cron(0 3 * * ? *)"
+}
+
+variable "maintenance_request" {
+  description = "The compact function's request (see events/scheduled-compaction.json); {} = all actions on all tables."
+  type        = any
+  default     = {}
+}
+
+variable "checks_schedule" {
+  description = "EventBridge Scheduler expression for the scheduled table checks (validate)."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for alarms; null creates one."
+  type        = string
+  default     = null
+}
+
+variable "queue_retention_seconds" {
+  description = "Ingest/commit queue retention. Keep it below the snapshot age compaction expires (5 days) so a redelivered event still finds its snapshot."
+  type        = number
+  default     = 345600 # 4 days
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
