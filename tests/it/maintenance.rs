@@ -711,10 +711,18 @@ async fn swap_refuses_a_stale_base(env: TestEnv, table: &str) {
             updates: [("floe.test".to_string(), v.to_string())].into(),
         }]
     };
+    // As a replace commit states them: same table, main still at the snapshot it was built on.
+    // (SQL catalogs also refuse on the stale metadata pointer alone; REST checks requirements.)
     let requirement = |t: &Table| {
-        vec![iceberg::TableRequirement::UuidMatch {
-            uuid: t.metadata().uuid(),
-        }]
+        vec![
+            iceberg::TableRequirement::UuidMatch {
+                uuid: t.metadata().uuid(),
+            },
+            iceberg::TableRequirement::RefSnapshotIdMatch {
+                r#ref: "main".into(),
+                snapshot_id: t.metadata().current_snapshot_id(),
+            },
+        ]
     };
     let err = swap
         .commit(&stale, requirement(&stale), update("stale"))
@@ -742,14 +750,60 @@ async fn swap_refuses_a_stale_base(env: TestEnv, table: &str) {
 
 #[tokio::test]
 async fn swap_refuses_a_stale_base_on_sqlite() {
-    swap_refuses_a_stale_base(TestEnv::new(&[("cas", sales_spec("cas", "cas/", ""))])).await;
+    let env = TestEnv::new(&[("cas", sales_spec("cas", "cas/", ""))]);
+    swap_refuses_a_stale_base(env, "cas").await;
 }
 
 #[tokio::test]
 async fn swap_refuses_a_stale_base_on_postgres() {
-    swap_refuses_a_stale_base(TestEnv::with_postgres(&[(
-        "cas",
-        sales_spec("cas", "cas/", ""),
-    )]))
-    .await;
+    let env = TestEnv::with_postgres(&[("cas", sales_spec("cas", "cas/", ""))]);
+    swap_refuses_a_stale_base(env, "cas").await;
+}
+
+/// A table name unique to this run (the REST catalog outlives the test).
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+#[tokio::test]
+async fn swap_refuses_a_stale_base_on_rest() {
+    let name = unique("cas");
+    let env = TestEnv::with_rest(&[(&name, sales_spec(&name, "cas/", ""))]);
+    swap_refuses_a_stale_base(env, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_commits_through_the_rest_catalog() {
+    let name = unique("rest");
+    let env = TestEnv::with_rest(&[(&name, sales_spec(&name, "rest/", ""))]);
+    let objs = objects(12, 10, 2);
+    load_small_files(&env, "rest/", &objs, 6).await;
+    let maintainer = Maintainer::new(&env.config()).await.unwrap();
+    let report = maintainer
+        .run(&request(&[Action::RewriteDataFiles]), None)
+        .await;
+    assert!(!report.failed(), "{report:?}");
+    let r = report
+        .tables
+        .iter()
+        .find_map(|t| t.rewrite.clone())
+        .unwrap();
+    assert_eq!(
+        (r.groups_committed, r.files_in, r.files_out),
+        (2, 12, 2),
+        "{r:?}"
+    );
+    let t = maintainer
+        .catalog()
+        .load_table(&env.ident(&name))
+        .await
+        .unwrap();
+    assert_eq!(support::data_files(&t).await.len(), 2);
+    assert_eq!(
+        t.metadata().current_snapshot().unwrap().summary().operation,
+        Operation::Replace
+    );
+    let mut expected: Vec<Sale> = objs.concat();
+    expected.sort();
+    assert_eq!(table_rows(&t).await, expected);
 }
