@@ -12,10 +12,6 @@ module "floe" {
   kms_key_arn       = var.kms_key_arn
   trigger           = var.trigger
   commit_mode       = var.commit_mode
-
-  maintenance_request = {
-    actions = ["rewrite_data_files", "expire_snapshots", "remove_orphan_files"]
-  }
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {

@@ -128,9 +128,17 @@ variable "maintenance_schedule" {
 }
 
 variable "maintenance_request" {
-  description = "The compact function's request (see events/scheduled-compaction.json); {} = all actions on all tables."
+  description = <<-EOT
+    The compact function's request (see events/scheduled-compaction.json). The default runs all
+    three actions on every table. Its orphan age guard (15 days) exceeds the longest a queued commit
+    can still arrive (commit queue retention 4 days + DLQ redrive within its 14 days' retention):
+    data files written by ingest but not yet committed must never look like orphans.
+  EOT
   type        = any
-  default     = {}
+  default = {
+    actions = ["rewrite_data_files", "expire_snapshots", "remove_orphan_files"]
+    orphans = { "older-than-ms" = 1296000000 }
+  }
 }
 
 variable "checks_schedule" {

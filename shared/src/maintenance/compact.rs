@@ -360,7 +360,15 @@ pub async fn rewrite_data_files(
             }
         }
         let t0 = Instant::now();
-        let rewritten = rewrite_group(&table, group).await?;
+        let rewritten = match rewrite_group(&table, group).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep what is finished, then report the failure.
+                commit_pending(catalog, swap, ident, &mut pending, &mut report, max_attempts)
+                    .await?;
+                return Err(e);
+            }
+        };
         rewrite_time += t0.elapsed().as_secs_f64();
         rewritten_bytes += group.bytes();
         pending.push((rewritten, group.rows(), group.bytes()));
