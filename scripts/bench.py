@@ -59,9 +59,9 @@ def floe_env(tag):
     return env
 
 
-def gen(floe, rows, path):
+def gen(floe, rows, path, kind="csv"):
     if not os.path.exists(path):
-        subprocess.run([floe, "gen", "csv", "--rows", str(rows), "--out", path], check=True)
+        subprocess.run([floe, "gen", kind, "--rows", str(rows), "--out", path], check=True)
     return os.path.getsize(path)
 
 
@@ -72,6 +72,33 @@ def floe_ingest(floe, csv, tag, prefix="orders"):
     report = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     assert report["status"] == "committed", report
     return secs, rss, report
+
+
+PYICEBERG_APPEND = """
+import os, sys
+import pyarrow.csv as pc
+from pyiceberg.catalog.sql import SqlCatalog
+csv, db, warehouse = sys.argv[1:4]
+catalog = SqlCatalog("bench", uri=f"sqlite:///{db}", warehouse=warehouse, **{
+    "s3.endpoint": os.environ["AWS_ENDPOINT_URL"], "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
+    "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"], "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
+    "s3.path-style-access": "true"})
+catalog.create_namespace_if_not_exists("bench")
+data = pc.read_csv(csv, read_options=pc.ReadOptions(use_threads=False, block_size=8 << 20))
+table = catalog.create_table("bench.orders", schema=data.schema)
+table.append(data)
+os._exit(0)
+"""
+
+
+def pyiceberg_baseline(csv, tag):
+    """pyiceberg 0.12 appending the same CSV (read by pyarrow) to an Iceberg table on the same S3."""
+    python = os.path.expanduser(os.environ.get("FLOE_PYICEBERG_PYTHON", "~/.cache/floe-pyiceberg/bin/python"))
+    if not os.path.exists(python):
+        return None
+    db = os.path.join(WORK, f"pyiceberg-{tag}.db")
+    secs, rss, _ = measure([python, "-c", PYICEBERG_APPEND, csv, db, f"s3://floe-warehouse/bench-{tag}-pyiceberg"])
+    return secs, rss
 
 
 def duckdb_baseline(csv):
@@ -114,10 +141,13 @@ def main():
     print(f"== {csv}: {mb:.0f} MB, {args.rows} rows")
     d_secs, d_rss = duckdb_baseline(csv)
     p_secs, p_rss = pyarrow_baseline(csv)
+    pi = pyiceberg_baseline(csv, tag)
     u_secs, u_rss, urep = floe_ingest(args.floe, csv, tag + "-u", prefix="orders-flat")
     f_secs, f_rss, rep = floe_ingest(args.floe, csv, tag + "-a")
     rows.append(dict(case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="DuckDB 1.4.4 threads=1 (local file -> local file)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss))
     rows.append(dict(case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="pyarrow streaming, use_threads=False (local -> local)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss))
+    if pi:
+        rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool="pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)", secs=pi[0], mb_s=mb / pi[0], rss_mib=pi[1]))
     rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, S3 -> S3 + commit, {urep['files']} file(s)", secs=u_secs, mb_s=mb / u_secs, rss_mib=u_rss))
     rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, day-partitioned, S3 -> S3 + commit, {rep['files']} files", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss))
 
@@ -130,7 +160,13 @@ def main():
             b_secs, b_rss, brep = floe_ingest(args.floe, big, tag + t, prefix=prefix)
             rows.append(dict(case=f"CSV {bmb:.0f} MB -> Iceberg", tool=f"Floe ingest, {label}, {brep['files']} files", secs=b_secs, mb_s=bmb / b_secs, rss_mib=b_rss))
 
-    floe_mb_s = rows[2]["mb_s"]  # unpartitioned: the like-for-like comparison with the baselines
+    for kind, ext in (("jsonl", "jsonl"), ("parquet", "parquet")):
+        path = os.path.join(WORK, f"orders-{args.rows}.{ext}")
+        ksize = gen(args.floe, args.rows, path, kind) / 1e6
+        k_secs, k_rss, krep = floe_ingest(args.floe, path, tag + f"-{kind}", prefix="orders-flat")
+        rows.append(dict(case=f"{kind} {ksize:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, {krep['files']} file(s)", secs=k_secs, mb_s=ksize / k_secs, rss_mib=k_rss))
+
+    floe_mb_s = next(r["mb_s"] for r in rows if r["tool"].startswith("Floe ingest, unpartitioned"))  # like-for-like with the baselines
     lines = [
         f"Ingest benchmark {tag} (one core: taskset -c 0; SeaweedFS on the other core)",
         "",

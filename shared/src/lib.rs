@@ -15,6 +15,7 @@ pub mod contract;
 pub mod event;
 pub mod format;
 pub mod ingest;
+#[cfg(feature = "maintenance")]
 pub mod maintenance;
 pub mod metrics;
 pub mod quarantine;
@@ -64,6 +65,7 @@ pub enum Error {
     #[error(transparent)]
     Commit(#[from] commit::CommitError),
     /// Table maintenance failed.
+    #[cfg(feature = "maintenance")]
     #[error(transparent)]
     Maintenance(#[from] maintenance::MaintenanceError),
     /// An unreadable object could not be copied to quarantine.
@@ -100,6 +102,7 @@ impl Error {
                 e.retryable() || matches!(e.kind(), iceberg::ErrorKind::Unexpected)
             }
             Error::Commit(e) => e.is_retryable(),
+            #[cfg(feature = "maintenance")]
             Error::Maintenance(_) => true,
             Error::Quarantine { .. } | Error::Queue { .. } => true,
             Error::Arrow(_) => false,

@@ -364,8 +364,15 @@ pub async fn rewrite_data_files(
             Ok(r) => r,
             Err(e) => {
                 // Keep what is finished, then report the failure.
-                commit_pending(catalog, swap, ident, &mut pending, &mut report, max_attempts)
-                    .await?;
+                commit_pending(
+                    catalog,
+                    swap,
+                    ident,
+                    &mut pending,
+                    &mut report,
+                    max_attempts,
+                )
+                .await?;
                 return Err(e);
             }
         };
