@@ -18,6 +18,7 @@ pub mod ingest;
 #[cfg(feature = "maintenance")]
 pub mod maintenance;
 pub mod metrics;
+pub mod partition_split;
 pub mod quarantine;
 pub mod queue;
 pub mod rules;

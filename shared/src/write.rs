@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use arrow_array::RecordBatch;
-use iceberg::arrow::RecordBatchPartitionSplitter;
 use iceberg::spec::{DataFile, DataFileFormat, PartitionKey, Struct, TableProperties};
 use iceberg::table::Table;
 use iceberg::writer::base_writer::data_file_writer::DataFileWriterBuilder;
@@ -17,6 +16,8 @@ use iceberg::writer::file_writer::ParquetWriterBuilder;
 use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+
+use crate::partition_split::PartitionSplitter;
 
 /// Floe's row-group byte limit when the table sets none: small enough to keep a Lambda's memory
 /// flat, large enough for efficient scans.
@@ -45,7 +46,7 @@ enum Sink {
 /// open per partition, as a fan-out writer does, grows memory with the partition count.)
 struct PartitionedSink {
     rolling: Rolling,
-    splitter: RecordBatchPartitionSplitter,
+    splitter: PartitionSplitter,
     buffered: HashMap<Struct, (PartitionKey, Vec<RecordBatch>)>,
     buffered_bytes: usize,
     files: Vec<DataFile>,
@@ -183,8 +184,7 @@ impl DataFileSink {
                 DataFileWriterBuilder::new(rolling).build(None).await?,
             ))
         } else {
-            let splitter =
-                RecordBatchPartitionSplitter::try_new_with_computed_values(schema, spec)?;
+            let splitter = PartitionSplitter::try_new(schema, spec)?;
             Sink::Partitioned(Box::new(PartitionedSink {
                 rolling,
                 splitter,
