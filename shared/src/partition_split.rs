@@ -97,9 +97,7 @@ mod tests {
 
     use arrow_array::{Int64Array, StringArray, TimestampMicrosecondArray};
     use iceberg::arrow::{schema_to_arrow_schema, RecordBatchPartitionSplitter};
-    use iceberg::spec::{
-        NestedField, PartitionSpec, PrimitiveType, Schema, Transform, Type,
-    };
+    use iceberg::spec::{NestedField, PartitionSpec, PrimitiveType, Schema, Transform, Type};
 
     use super::*;
 
