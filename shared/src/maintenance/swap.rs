@@ -310,12 +310,14 @@ async fn glue_swap(
 }
 
 /// A REST catalog commit endpoint (`POST /v1/{prefix}/namespaces/{ns}/tables/{table}`), with the
-/// OAuth2 client-credentials token the REST catalog configuration uses.
+/// OAuth2 client-credentials token the REST catalog configuration uses. The token is fetched per
+/// commit: a warm Lambda container outlives a token (SeaweedFS: 1 h).
 #[derive(Debug)]
 pub struct RestSwap {
     http: reqwest::Client,
+    uri: String,
     base: String,
-    token: Option<String>,
+    credential: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -333,31 +335,22 @@ struct Token {
 
 impl RestSwap {
     async fn open(cfg: &CatalogConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::new();
         let uri = cfg.uri.clone().unwrap_or_default();
-        let uri = uri.trim_end_matches('/');
-        let token = match cfg.credential.as_deref().and_then(|c| c.split_once(':')) {
-            Some((id, secret)) => Some(
-                http.post(format!("{uri}/v1/oauth/tokens"))
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", id),
-                        ("client_secret", secret),
-                        ("scope", "catalog"),
-                    ])
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json::<Token>()
-                    .await?
-                    .access_token,
-            ),
-            None => None,
+        let mut swap = Self {
+            http: reqwest::Client::new(),
+            uri: uri.trim_end_matches('/').to_string(),
+            base: String::new(),
+            credential: cfg
+                .credential
+                .as_deref()
+                .and_then(|c| c.split_once(':'))
+                .map(|(id, secret)| (id.to_string(), secret.to_string())),
         };
-        let mut req = http
-            .get(format!("{uri}/v1/config"))
+        let mut req = swap
+            .http
+            .get(format!("{}/v1/config", swap.uri))
             .query(&[("warehouse", cfg.warehouse.as_str())]);
-        if let Some(t) = &token {
+        if let Some(t) = swap.token().await? {
             req = req.bearer_auth(t);
         }
         let conf: RestConfig = req.send().await?.error_for_status()?.json().await?;
@@ -365,11 +358,32 @@ impl RestSwap {
             .overrides
             .get("prefix")
             .or_else(|| conf.defaults.get("prefix"));
-        let base = match prefix {
-            Some(p) => format!("{uri}/v1/{p}"),
-            None => format!("{uri}/v1"),
+        swap.base = match prefix {
+            Some(p) => format!("{}/v1/{p}", swap.uri),
+            None => format!("{}/v1", swap.uri),
         };
-        Ok(Self { http, base, token })
+        Ok(swap)
+    }
+
+    async fn token(&self) -> Result<Option<String>, reqwest::Error> {
+        let Some((id, secret)) = &self.credential else {
+            return Ok(None);
+        };
+        let token: Token = self
+            .http
+            .post(format!("{}/v1/oauth/tokens", self.uri))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+                ("scope", "catalog"),
+            ])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(Some(token.access_token))
     }
 
     async fn commit(
@@ -378,6 +392,11 @@ impl RestSwap {
         requirements: Vec<TableRequirement>,
         updates: Vec<TableUpdate>,
     ) -> Result<(), SwapError> {
+        let fail = |message: String| SwapError::Catalog {
+            table: ident.to_string(),
+            kind: "rest",
+            message,
+        };
         let ns = ident.namespace().join("\u{1f}");
         let url = format!(
             "{}/namespaces/{}/tables/{}",
@@ -391,14 +410,9 @@ impl RestSwap {
             "updates": updates,
         });
         let mut req = self.http.post(url).json(&body);
-        if let Some(t) = &self.token {
+        if let Some(t) = self.token().await.map_err(|e| fail(e.to_string()))? {
             req = req.bearer_auth(t);
         }
-        let fail = |message: String| SwapError::Catalog {
-            table: ident.to_string(),
-            kind: "rest",
-            message,
-        };
         let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
         let status = resp.status();
         if status.is_success() {
