@@ -501,34 +501,12 @@ async fn expiry_deletes_exactly_the_unreachable_files() {
     // 15 small files (only the three expired appends reach them) and the expired manifest lists.
     let mut keep_files: BTreeSet<String> = BTreeSet::new();
     for id in &snapshots[3..] {
-        let t = before.clone();
-        let tasks: Vec<_> = t
-            .scan()
-            .snapshot_id(*id)
-            .build()
-            .unwrap()
-            .plan_files()
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        keep_files.extend(tasks.into_iter().map(|t| t.data_file_path));
+        keep_files.extend(support::data_files_at(&before, Some(*id)).await);
     }
-    let originals: BTreeSet<String> = {
-        let tasks: Vec<_> = before
-            .scan()
-            .snapshot_id(snapshots[2])
-            .build()
-            .unwrap()
-            .plan_files()
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        tasks.into_iter().map(|t| t.data_file_path).collect()
-    };
+    let originals: BTreeSet<String> = support::data_files_at(&before, Some(snapshots[2]))
+        .await
+        .into_iter()
+        .collect();
     assert_eq!(originals.len(), 15);
 
     let mut req = request(&[Action::ExpireSnapshots]);

@@ -159,9 +159,16 @@ pub async fn scan(table: &Table) -> Vec<RecordBatch> {
 
 /// Data file paths of the current snapshot.
 pub async fn data_files(table: &Table) -> Vec<String> {
-    let tasks: Vec<_> = table
-        .scan()
-        .select_all()
+    data_files_at(table, None).await
+}
+
+/// Data file paths of a snapshot (the current one for `None`).
+pub async fn data_files_at(table: &Table, snapshot: Option<i64>) -> Vec<String> {
+    let mut scan = table.scan().select_all();
+    if let Some(id) = snapshot {
+        scan = scan.snapshot_id(id);
+    }
+    let tasks: Vec<_> = scan
         .build()
         .unwrap()
         .plan_files()

@@ -346,7 +346,13 @@ pub async fn rewrite_data_files(
     } else {
         usize::MAX
     };
-    let mut pending: Vec<(RewriteGroup, u64, u64)> = Vec::new();
+    let mut pending = PendingGroups {
+        catalog,
+        swap,
+        ident,
+        max_attempts,
+        groups: Vec::new(),
+    };
     let mut rewritten_bytes = 0u64;
     let mut rewrite_time = 0f64;
     for (i, group) in plan.groups.iter().enumerate() {
@@ -364,68 +370,59 @@ pub async fn rewrite_data_files(
             Ok(r) => r,
             Err(e) => {
                 // Keep what is finished, then report the failure.
-                commit_pending(
-                    catalog,
-                    swap,
-                    ident,
-                    &mut pending,
-                    &mut report,
-                    max_attempts,
-                )
-                .await?;
+                pending.commit(&mut report).await?;
                 return Err(e);
             }
         };
         rewrite_time += t0.elapsed().as_secs_f64();
         rewritten_bytes += group.bytes();
-        pending.push((rewritten, group.rows(), group.bytes()));
-        if pending.len() >= per_commit {
-            commit_pending(
-                catalog,
-                swap,
-                ident,
-                &mut pending,
-                &mut report,
-                max_attempts,
-            )
-            .await?;
+        pending
+            .groups
+            .push((rewritten, group.rows(), group.bytes()));
+        if pending.groups.len() >= per_commit {
+            pending.commit(&mut report).await?;
         }
     }
-    commit_pending(
-        catalog,
-        swap,
-        ident,
-        &mut pending,
-        &mut report,
-        max_attempts,
-    )
-    .await?;
+    pending.commit(&mut report).await?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     tracing::info!(table = %ident, ?report, "rewrite_data_files done");
     Ok(report)
 }
 
-async fn commit_pending(
-    catalog: &dyn Catalog,
-    swap: &MetadataSwap,
-    ident: &TableIdent,
-    pending: &mut Vec<(RewriteGroup, u64, u64)>,
-    report: &mut RewriteReport,
+/// Rewritten groups waiting for their replace commit, and where to commit them.
+struct PendingGroups<'a> {
+    catalog: &'a dyn Catalog,
+    swap: &'a MetadataSwap,
+    ident: &'a TableIdent,
     max_attempts: u32,
-) -> Result<(), MaintenanceError> {
-    if pending.is_empty() {
-        return Ok(());
+    /// Each rewritten group with its input rows and bytes.
+    groups: Vec<(RewriteGroup, u64, u64)>,
+}
+
+impl PendingGroups<'_> {
+    /// Commits the pending groups as one replace snapshot and adds the outcome to `report`.
+    async fn commit(&mut self, report: &mut RewriteReport) -> Result<(), MaintenanceError> {
+        if self.groups.is_empty() {
+            return Ok(());
+        }
+        let groups: Vec<RewriteGroup> = self.groups.iter().map(|(g, _, _)| g.clone()).collect();
+        let outcome = commit_replace(
+            self.catalog,
+            self.swap,
+            self.ident,
+            &groups,
+            self.max_attempts,
+        )
+        .await?;
+        for &i in &outcome.committed {
+            let (g, rows, bytes) = &self.groups[i];
+            report.add_committed(g, *rows, *bytes);
+        }
+        report.groups_dropped += outcome.dropped.len();
+        report.snapshots.extend(outcome.snapshot_id);
+        self.groups.clear();
+        Ok(())
     }
-    let groups: Vec<RewriteGroup> = pending.iter().map(|(g, _, _)| g.clone()).collect();
-    let outcome = commit_replace(catalog, swap, ident, &groups, max_attempts).await?;
-    for &i in &outcome.committed {
-        let (g, rows, bytes) = &pending[i];
-        report.add_committed(g, *rows, *bytes);
-    }
-    report.groups_dropped += outcome.dropped.len();
-    report.snapshots.extend(outcome.snapshot_id);
-    pending.clear();
-    Ok(())
 }
 
 /// One group as a queue message, for spreading a large table's compaction over parallel
@@ -495,20 +492,15 @@ pub async fn run_group_task(
         partition: partition.unwrap_or_else(Struct::empty),
         files: found,
     };
-    let mut pending = vec![(
-        rewrite_group(&table, &group).await?,
-        group.rows(),
-        group.bytes(),
-    )];
-    commit_pending(
+    let rewritten = rewrite_group(&table, &group).await?;
+    let mut pending = PendingGroups {
         catalog,
         swap,
-        &ident,
-        &mut pending,
-        &mut report,
+        ident: &ident,
         max_attempts,
-    )
-    .await?;
+        groups: vec![(rewritten, group.rows(), group.bytes())],
+    };
+    pending.commit(&mut report).await?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }
