@@ -49,6 +49,27 @@ os._exit(0)
 """
 
 
+DOWNLOAD = """
+import json, os, sys
+import pyarrow.fs as fs
+s3 = fs.S3FileSystem(access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+                     endpoint_override=os.environ["AWS_ENDPOINT_URL"].split("://", 1)[1], scheme="http",
+                     region=os.environ.get("AWS_REGION", "us-east-1"))
+files, out = json.load(open(sys.argv[1])), sys.argv[2]
+os.makedirs(out, exist_ok=True)
+for i, f in enumerate(files):
+    fs.copy_files(f, os.path.join(out, f"{i:04}.parquet"), source_filesystem=s3)
+os._exit(0)
+"""
+
+DUCKDB_REWRITE = """
+import duckdb, sys
+c = duckdb.connect()
+c.execute("SET threads=1")
+c.execute(f"COPY (SELECT * FROM read_parquet('{sys.argv[1]}/*.parquet')) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
+"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--floe", required=True)
@@ -81,6 +102,10 @@ def main():
     out = f"floe-warehouse/bench-{tag}-pyarrow/compacted.parquet"
     p_secs, p_rss, _ = measure([sys.executable, "-c", PYARROW_REWRITE, listing, out])
 
+    local = os.path.join(WORK, f"files-{tag}")
+    subprocess.run([sys.executable, "-c", DOWNLOAD, listing, local], check=True)
+    d_secs, d_rss, _ = measure([sys.executable, "-c", DUCKDB_REWRITE, local, os.path.join(WORK, f"duckdb-{tag}.parquet")])
+
     request = json.dumps({"tables": ["demo.orders_flat"], "actions": ["rewrite_data_files"]})
     f_secs, f_rss, log = measure([args.floe, "maintain", request], env=env)
     report = json.loads([l for l in log.splitlines() if l.startswith('{"tables"')][-1])
@@ -88,10 +113,11 @@ def main():
     assert r["files_in"] == args.files and r["rows"] == rows_total, r
     after = data_files(prefix)
     rows = [
+        dict(tool="DuckDB 1.4.4 threads=1: COPY read_parquet -> one file (local -> local, zstd)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss, files_out=1),
         dict(tool="pyarrow: read all files, write one (S3 -> S3, zstd, use_threads=False)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss, files_out=1),
         dict(tool=f"Floe rewrite_data_files: plan + rewrite + replace commit ({r['groups_committed']} group(s))", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss, files_out=r["files_out"]),
     ]
-    floe_mb_s = rows[1]["mb_s"]
+    floe_mb_s = rows[-1]["mb_s"]
     lines = [
         f"Compaction benchmark {tag} (one core: taskset -c 0; {args.files} files, {mb:.0f} MB, {rows_total} rows)",
         "",
