@@ -21,6 +21,8 @@ command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; 
 echo
 echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs DuckDB threads=1 and pyarrow"
+"$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe" --rows-per-file 10000
 echo
 echo "==> commit throughput and end-to-end latency (queue mode batches vs direct commits)"
 bench_dir="$FLOE_STATE_DIR/bench"

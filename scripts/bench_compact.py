@@ -4,7 +4,9 @@ target-size files by `floe maintain` (the compact function's code, in-process), 
 (taskset -c 0), against the same files read and written once by pyarrow (S3 -> S3, zstd) in the
 same run. Throughput is MB of input data files per second; peak RSS from wait4.
 
-Results: printed as a markdown table and written to bench/results/compact.{md,json}.
+Baselines in the same run: pyarrow (S3 -> S3) and DuckDB threads=1 (the same files copied to local
+disk first, so it does less work). Results: printed as a markdown table and written to
+bench/results/compact.{md,json} (compact-<rows>.{md,json} for a non-default --rows-per-file).
 """
 import argparse, json, os, subprocess, sys, time
 
@@ -130,9 +132,10 @@ def main():
     print(text)
     print(f"(data files in the table's data/ folder after compaction, incl. the replaced ones until expiry: {len(after)})")
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "bench", "results", "compact.md"), "w") as f:
+    name = "compact" if args.rows_per_file == 50_000 else f"compact-{args.rows_per_file}"
+    with open(os.path.join(ROOT, "bench", "results", f"{name}.md"), "w") as f:
         f.write(text + "\n")
-    with open(os.path.join(ROOT, "bench", "results", "compact.json"), "w") as f:
+    with open(os.path.join(ROOT, "bench", "results", f"{name}.json"), "w") as f:
         json.dump(dict(tag=tag, files=args.files, mb=mb, rows=rows_total, results=rows, report=r), f, indent=2)
 
 
