@@ -15,7 +15,7 @@ use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
 use crate::format::ObjectDecoder;
 use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
-use crate::queue::{CommitQueue, CommitRequest, SqsCommitQueue};
+use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
 use crate::source::{normalize_etag, ObjectRef};
 use crate::spec::{TableRouter, TableSpec, UnknownColumns};
 use crate::storage::Stores;
@@ -103,7 +103,7 @@ impl Ingestor {
         let quarantine_spec = quarantine_spec(&ident)?;
         let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {
             CommitMode::Direct => None,
-            CommitMode::Queue(url) => Some(Arc::new(SqsCommitQueue::new(url).await)),
+            CommitMode::Queue(url) => Some(Arc::new(SqsQueue::new(url).await)),
         };
         Ok(Self {
             queue,

@@ -125,14 +125,14 @@ pub trait CommitQueue: Send + Sync {
     async fn send(&self, requests: &[CommitRequest]) -> Result<(), String>;
 }
 
-/// The SQS FIFO queue.
+/// An SQS queue: the commit FIFO queue here, and the compaction group queue (`maintenance`).
 #[derive(Debug, Clone)]
-pub struct SqsCommitQueue {
+pub struct SqsQueue {
     client: aws_sdk_sqs::Client,
     url: String,
 }
 
-impl SqsCommitQueue {
+impl SqsQueue {
     /// A client for `queue_url` from the standard AWS configuration (honours `AWS_ENDPOINT_URL`).
     pub async fn new(queue_url: &str) -> Self {
         let conf = aws_config::load_from_env().await;
@@ -141,27 +141,37 @@ impl SqsCommitQueue {
             url: queue_url.to_string(),
         }
     }
+
+    /// Sends `message` as JSON; `fifo` is its (group id, deduplication id) on a FIFO queue.
+    /// Errors name `what` and the queue.
+    pub(crate) async fn send_json(
+        &self,
+        message: &impl serde::Serialize,
+        fifo: Option<(&str, String)>,
+        what: &str,
+    ) -> Result<(), String> {
+        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
+        let (group, dedup) = fifo.map_or((None, None), |(g, d)| (Some(g.to_string()), Some(d)));
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .set_message_group_id(group)
+            .set_message_deduplication_id(dedup)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| format!("send {what} to {}: {e}", self.url))?;
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
-impl CommitQueue for SqsCommitQueue {
+impl CommitQueue for SqsQueue {
     async fn send(&self, requests: &[CommitRequest]) -> Result<(), String> {
         for r in requests {
-            let body = serde_json::to_string(r).map_err(|e| e.to_string())?;
-            self.client
-                .send_message()
-                .queue_url(&self.url)
-                .message_group_id(&r.table)
-                .message_deduplication_id(r.deduplication_id())
-                .message_body(body)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "send commit request for {} to {}: {e}",
-                        r.idempotency_key, self.url
-                    )
-                })?;
+            let what = format!("commit request for {}", r.idempotency_key);
+            self.send_json(r, Some((&r.table, r.deduplication_id())), &what)
+                .await?;
         }
         Ok(())
     }

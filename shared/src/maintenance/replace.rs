@@ -54,12 +54,13 @@ pub async fn commit_replace(
     max_attempts: u32,
 ) -> Result<ReplaceOutcome, MaintenanceError> {
     let mut outcome = ReplaceOutcome::default();
-    loop {
+    // Each exit hands back the FileIO of the table it loaded (to clean up dropped groups).
+    let file_io = loop {
         outcome.attempts += 1;
         let table = catalog.load_table(ident).await?;
         let Some(base) = table.metadata().current_snapshot().cloned() else {
             outcome.dropped = (0..groups.len()).collect();
-            break;
+            break table.file_io().clone();
         };
         let manifests = load_manifests(&table, &base).await?;
         let live: HashMap<&str, ()> = manifests
@@ -76,7 +77,7 @@ pub async fn commit_replace(
         });
         if keep.is_empty() {
             outcome.dropped = drop;
-            break;
+            break table.file_io().clone();
         }
         let staged = stage(&table, &base, &manifests, groups, &keep).await?;
         match swap
@@ -87,7 +88,7 @@ pub async fn commit_replace(
                 outcome.snapshot_id = Some(staged.snapshot_id);
                 outcome.committed = keep;
                 outcome.dropped = drop;
-                break;
+                break table.file_io().clone();
             }
             Err(e) => {
                 // The staged manifests are referenced by nothing: remove them.
@@ -109,9 +110,8 @@ pub async fn commit_replace(
                 tokio::time::sleep(delay).await;
             }
         }
-    }
+    };
     // New files of dropped groups were never committed: they would only become orphans.
-    let file_io = catalog.load_table(ident).await?.file_io().clone();
     for &i in &outcome.dropped {
         for f in &groups[i].added {
             let _ = file_io.delete(f.file_path()).await;

@@ -13,6 +13,7 @@ use super::orphans::{self, OrphanOptions, OrphanReport};
 use super::swap::MetadataSwap;
 use super::{parse_table, table_name, MaintenanceError};
 use crate::config::Config;
+use crate::queue::SqsQueue;
 use crate::spec::TableRouter;
 use crate::storage::Stores;
 
@@ -96,35 +97,13 @@ pub trait GroupQueue: Send + Sync {
     async fn send(&self, tasks: &[GroupTask]) -> Result<(), String>;
 }
 
-/// An SQS queue of [`GroupTask`]s (standard queue: groups of one table commit independently).
-pub struct SqsGroupQueue {
-    client: aws_sdk_sqs::Client,
-    url: String,
-}
-
-impl SqsGroupQueue {
-    /// A client for `queue_url` from the standard AWS configuration.
-    pub async fn new(queue_url: &str) -> Self {
-        let conf = aws_config::load_from_env().await;
-        Self {
-            client: aws_sdk_sqs::Client::new(&conf),
-            url: queue_url.to_string(),
-        }
-    }
-}
-
+/// Fanned-out groups go to a standard queue: groups of one table commit independently.
 #[async_trait::async_trait]
-impl GroupQueue for SqsGroupQueue {
+impl GroupQueue for SqsQueue {
     async fn send(&self, tasks: &[GroupTask]) -> Result<(), String> {
         for t in tasks {
-            let body = serde_json::to_string(t).map_err(|e| e.to_string())?;
-            self.client
-                .send_message()
-                .queue_url(&self.url)
-                .message_body(body)
-                .send()
-                .await
-                .map_err(|e| format!("send file group of {} to {}: {e}", t.table, self.url))?;
+            let what = format!("file group of {}", t.table);
+            self.send_json(t, None, &what).await?;
         }
         Ok(())
     }
@@ -156,7 +135,7 @@ impl Maintainer {
             .await
             .map_err(|e| crate::Error::Maintenance(e.into()))?;
         let queue: Option<Arc<dyn GroupQueue>> = match &config.compact_queue_url {
-            Some(url) => Some(Arc::new(SqsGroupQueue::new(url).await)),
+            Some(url) => Some(Arc::new(SqsQueue::new(url).await)),
             None => None,
         };
         Ok(Self {
