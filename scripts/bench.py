@@ -146,12 +146,12 @@ def main():
     pi = pyiceberg_baseline(csv, tag)
     u_secs, u_rss, urep = floe_ingest(args.floe, csv, tag + "-u", prefix="orders-flat")
     f_secs, f_rss, rep = floe_ingest(args.floe, csv, tag + "-a")
-    rows.append(dict(case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="DuckDB 1.4.4 threads=1 (local file -> local file)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss))
-    rows.append(dict(case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="pyarrow streaming, use_threads=False (local -> local)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss))
+    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="DuckDB 1.4.4 threads=1 (local file -> local file)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss))
+    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="pyarrow streaming, use_threads=False (local -> local)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss))
     if pi:
-        rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool="pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)", secs=pi[0], mb_s=mb / pi[0], rss_mib=pi[1]))
-    rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, S3 -> S3 + commit, {urep['files']} file(s)", secs=u_secs, mb_s=mb / u_secs, rss_mib=u_rss))
-    rows.append(dict(case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, day-partitioned, S3 -> S3 + commit, {rep['files']} files", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss))
+        rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool="pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)", secs=pi[0], mb_s=mb / pi[0], rss_mib=pi[1]))
+    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, S3 -> S3 + commit, {urep['files']} file(s)", secs=u_secs, mb_s=mb / u_secs, rss_mib=u_rss))
+    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, day-partitioned, S3 -> S3 + commit, {rep['files']} files", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss))
 
     if args.big_rows:
         big = os.path.join(WORK, f"orders-{args.big_rows}.csv")
@@ -160,13 +160,13 @@ def main():
         print(f"== {big}: {bmb:.0f} MB, {args.big_rows} rows")
         for prefix, label, t in (("orders-flat", "unpartitioned", "-bu"), ("orders", "day-partitioned", "-b")):
             b_secs, b_rss, brep = floe_ingest(args.floe, big, tag + t, prefix=prefix)
-            rows.append(dict(case=f"CSV {bmb:.0f} MB -> Iceberg", tool=f"Floe ingest, {label}, {brep['files']} files", secs=b_secs, mb_s=bmb / b_secs, rss_mib=b_rss))
+            rows.append(dict(nrows=args.big_rows, case=f"CSV {bmb:.0f} MB -> Iceberg", tool=f"Floe ingest, {label}, {brep['files']} files", secs=b_secs, mb_s=bmb / b_secs, rss_mib=b_rss))
 
     for kind, ext in (("jsonl", "jsonl"), ("parquet", "parquet")):
         path = os.path.join(WORK, f"orders-{args.rows}.{ext}")
         ksize = gen(args.floe, args.rows, path, kind) / 1e6
         k_secs, k_rss, krep = floe_ingest(args.floe, path, tag + f"-{kind}", prefix="orders-flat")
-        rows.append(dict(case=f"{kind} {ksize:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, {krep['files']} file(s)", secs=k_secs, mb_s=ksize / k_secs, rss_mib=k_rss))
+        rows.append(dict(nrows=args.rows, case=f"{kind} {ksize:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, {krep['files']} file(s)", secs=k_secs, mb_s=ksize / k_secs, rss_mib=k_rss))
 
     floe_mb_s = next(r["mb_s"] for r in rows if r["tool"].startswith("Floe ingest, unpartitioned"))  # like-for-like with the baselines
     lines = [

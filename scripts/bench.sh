@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: builds the release CLI (without DataFusion), makes sure the local stack and the
-# baseline tools (DuckDB 1.4.4, pyarrow in their own venv) are present, then runs scripts/bench.py.
+# `make bench`: builds the release CLI (without DataFusion) and the four function binaries, makes
+# sure the local stack and the baseline tools (DuckDB 1.4.4, pyarrow, matplotlib in their own venv)
+# are present, runs the ingest, compaction, commit and cold-start benchmarks, then prints one summary
+# table (bench/results/summary.md/.json) and draws bench/results/summary.png.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -13,8 +15,14 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb==1.4.4 pyarrow
 fi
+"$venv/bin/python" -c "import matplotlib" 2>/dev/null ||
+  "$venv/bin/pip" install --quiet --disable-pip-version-check matplotlib
+# Release builds keep their symbols here (Lambda zips are stripped) so `perf report` can read them.
+export CARGO_PROFILE_RELEASE_STRIP=none
 echo "==> release build of the floe CLI (ingest pipeline, no DataFusion)"
 cargo build --release -p floe-cli --no-default-features
+echo "==> release builds of the function binaries (one at a time: each keeps its own features)"
+for fn in ingest commit compact validate; do cargo build --release -p "$fn"; done
 "$here/local-stack.sh" up
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
@@ -29,3 +37,22 @@ bench_dir="$FLOE_STATE_DIR/bench"
 mkdir -p "$bench_dir"
 FLOE_CATALOG_URI="sqlite://$bench_dir/catalog-commit-$(date +%s).db" FLOE_WAREHOUSE="s3://floe-warehouse/bench-commit" \
   "$CARGO_TARGET_DIR/release/floe" bench-commit --objects 100 --batch 10 --rows 1000 | tee "$root/bench/results/commit.md"
+echo
+echo "==> cold start: process start -> first /next on a loopback Runtime API stub, median of 9"
+rm -f "$root/bench/results/coldstart.json"
+for fn in ingest validate commit compact; do
+  FLOE_CATALOG_URI="sqlite://$bench_dir/catalog-coldstart.db" FLOE_WAREHOUSE="s3://floe-warehouse/bench-coldstart" \
+    FLOE_TABLE_SPECS="$root/tables" FLOE_LOG_LEVEL=warn \
+    "$venv/bin/python" "$here/coldstart.py" "$CARGO_TARGET_DIR/release/$fn" 9 --json "$root/bench/results/coldstart.json"
+done
+# Zip sizes, when `make package` has built them (arm64 cross builds: not rebuilt here).
+"$venv/bin/python" - "$CARGO_TARGET_DIR/lambda" "$root/bench/results/zips.json" <<'PY'
+import json, os, sys
+sizes = {fn: os.path.getsize(os.path.join(sys.argv[1], fn, "bootstrap.zip"))
+         for fn in ("ingest", "validate", "commit", "compact")
+         if os.path.exists(os.path.join(sys.argv[1], fn, "bootstrap.zip"))}
+json.dump(sizes, open(sys.argv[2], "w"), indent=2)
+PY
+echo
+echo "==> summary"
+"$venv/bin/python" "$here/bench_report.py"

@@ -196,7 +196,7 @@ impl ColumnContract {
         out: &mut [Option<Violation>],
     ) -> Result<ArrayRef, arrow_schema::ArrowError> {
         let mut raw = raw.clone();
-        if self.empty_as_null && raw.data_type() == &DataType::Utf8 {
+        if self.empty_as_null && has_empty_string(&raw) {
             let empty = eq(&raw, &Scalar::new(StringArray::from(vec![""])))?;
             raw = nullif(&raw, &empty)?;
         }
@@ -204,6 +204,10 @@ impl ColumnContract {
             return Ok(raw);
         }
         let mut typed = cast_with_options(&raw, &self.data_type, &CastOptions::default())?;
+        // A cast nulls exactly the values it could not convert: equal null counts = all converted.
+        if typed.null_count() == raw.null_count() {
+            return Ok(typed);
+        }
         if (self.epoch.is_some() || !self.formats.is_empty()) && raw.data_type() == &DataType::Utf8
         {
             typed = self.parse_temporal_fallback(&raw, typed)?;
@@ -282,7 +286,7 @@ impl ColumnContract {
         typed: &ArrayRef,
         out: &mut [Option<Violation>],
     ) -> Result<(), arrow_schema::ArrowError> {
-        if self.required {
+        if self.required && typed.null_count() > 0 {
             for (i, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() && typed.is_null(i) {
                     *slot = Some(
@@ -296,6 +300,9 @@ impl ColumnContract {
                     code: ErrorCode,
                     msg: &dyn Fn(String) -> String,
                     out: &mut [Option<Violation>]| {
+            if mask.true_count() == 0 {
+                return;
+            }
             for (i, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() && mask.is_valid(i) && mask.value(i) {
                     *slot = Some(self.violation(code, msg(formatter.value(i).to_string())));
@@ -372,6 +379,15 @@ impl ColumnContract {
     }
 }
 
+/// Whether a string array holds an empty (non-null) value: offsets only, no comparisons.
+fn has_empty_string(a: &ArrayRef) -> bool {
+    let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
+        return false;
+    };
+    let offsets = strings.value_offsets();
+    (0..strings.len()).any(|i| offsets[i] == offsets[i + 1] && strings.is_valid(i))
+}
+
 fn tz_of(ty: &DataType) -> Option<Arc<str>> {
     match ty {
         DataType::Timestamp(_, tz) => tz.clone(),
@@ -405,6 +421,21 @@ mod tests {
         let typed = c.coerce(&raw, &mut out).unwrap();
         c.check(&typed, &mut out).unwrap();
         out.into_iter().map(|v| v.map(|v| v.code)).collect()
+    }
+
+    #[test]
+    fn empty_strings_found_by_offsets_only_when_not_null() {
+        let with: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), Some(""), None]));
+        let nulls_only: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("b")]));
+        assert!(has_empty_string(&with));
+        assert!(!has_empty_string(&nulls_only));
+        // An empty value in a required column is reported as missing; a clean batch has no violations.
+        let (c, _) = contract("name = \"s\"\ntype = \"string\"\nrequired = true");
+        assert_eq!(
+            run(&c, vec![Some("x"), Some(""), Some("y")]),
+            vec![None, Some(ErrorCode::RequiredNull), None]
+        );
+        assert_eq!(run(&c, vec![Some("x"), Some("y")]), vec![None, None]);
     }
 
     #[test]

@@ -220,9 +220,20 @@ fn bin_pack(mut files: Vec<ManifestEntryRef>, max_bytes: u64) -> Vec<Vec<Manifes
     bins.into_iter().map(|(_, b)| b).collect()
 }
 
-/// Rewrites one group: reads its files in order (one at a time, batch by batch, through
-/// iceberg-rust's Arrow reader, which maps columns by field id so files from older schemas read
-/// as the current schema) and writes the rows into new files of the group's partition.
+/// Input bytes a rewrite may have in flight across the files it reads at once.
+pub const READ_AHEAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Files read at once: small files are dominated by request latency (footer, column chunks), so
+/// several are fetched concurrently, as many as fit [`READ_AHEAD_BYTES`] (1 to 8).
+fn read_ahead_files(sizes: impl Iterator<Item = u64>) -> usize {
+    let largest = sizes.max().unwrap_or(1).max(1);
+    (READ_AHEAD_BYTES / largest).clamp(1, 8) as usize
+}
+
+/// Rewrites one group: reads its files (batch by batch through iceberg-rust's Arrow reader,
+/// which maps columns by field id so files from older schemas read as the current schema;
+/// small files several at a time, see [`READ_AHEAD_BYTES`]) and writes the rows into new files
+/// of the group's partition. Rows keep no order across input files.
 pub async fn rewrite_group(
     table: &Table,
     group: &FileGroup,
@@ -255,7 +266,9 @@ pub async fn rewrite_group(
         .collect();
     let mut batches = table
         .reader_builder()
-        .with_data_file_concurrency_limit(1)
+        .with_data_file_concurrency_limit(read_ahead_files(
+            group.files.iter().map(|e| e.file_size_in_bytes()),
+        ))
         .build()
         .read(Box::pin(futures::stream::iter(tasks)))?
         .stream();
@@ -508,6 +521,15 @@ pub async fn run_group_task(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_ahead_fits_the_byte_budget() {
+        const MB: u64 = 1024 * 1024;
+        assert_eq!(read_ahead_files([300 * 1024, 290 * 1024].into_iter()), 8);
+        assert_eq!(read_ahead_files([MB, 4 * MB].into_iter()), 4);
+        assert_eq!(read_ahead_files([100 * MB].into_iter()), 1);
+        assert_eq!(read_ahead_files(std::iter::empty()), 8);
+    }
 
     #[test]
     fn defaults_follow_iceberg() {

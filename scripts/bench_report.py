@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""One table of every `make bench` figure against its same-run baseline and its goal (issue 7),
+from the per-benchmark results in bench/results/: ingest.json, compact-10000.json, commit.md,
+coldstart.json and zips.json. Writes bench/results/summary.{md,json} and summary.png (a chart:
+throughput in rows/s per tool, and peak RSS against the 128 MiB bound). A figure whose results
+file is missing is reported as not measured rather than left out."""
+import json, os, re, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+MIB_BOUND = 128
+
+
+def load(name):
+    path = os.path.join(RESULTS, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def commit_figures():
+    """Parses the markdown table `floe bench-commit` prints."""
+    path = os.path.join(RESULTS, "commit.md")
+    if not os.path.exists(path):
+        return None
+    out = {}
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 7 and re.match(r"[\d.]+$", cells[3] or "x"):
+            out[cells[0]] = dict(commits_s=float(cells[3]), objects_s=float(cells[4]), p50=cells[5])
+        elif len(cells) >= 7 and cells[0].startswith("queue, batch") and "end to end" in cells[0]:
+            out[cells[0]] = dict(p50_ms=float(cells[5]), p95_ms=float(cells[6]))
+    return out
+
+
+def row(figure, floe, baseline, ratio, goal, met):
+    return dict(figure=figure, floe=floe, baseline=baseline, ratio=ratio, goal=goal, met=met)
+
+
+def main():
+    rows = []
+    ingest = load("ingest.json")
+    if ingest:
+        duck = next(r for r in ingest["rows"] if r["tool"].startswith("DuckDB"))
+        pyice = next((r for r in ingest["rows"] if r["tool"].startswith("pyiceberg")), None)
+        rps = lambda r: r["nrows"] / r["secs"]  # noqa: E731
+        for r in ingest["rows"]:
+            if not r["tool"].startswith("Floe") or r["nrows"] != duck["nrows"]:
+                continue  # the ~1 GB run is for RSS (below)
+            label = f"ingest {r['case'].split(' ->')[0]}, {r['tool'].split(', ')[1]}"
+            rows.append(row(f"{label}: rows/s vs DuckDB CSV->Parquet", f"{rps(r)/1e3:.0f} k rows/s ({r['mb_s']:.0f} MB/s)",
+                            f"{rps(duck)/1e3:.0f} k rows/s", rps(r) / rps(duck), "≥ 1.2×", rps(r) / rps(duck) >= 1.2))
+            if pyice and r["case"].startswith("CSV"):
+                rows.append(row(f"{label}: vs pyiceberg append", f"{r['mb_s']:.1f} MB/s", f"{pyice['mb_s']:.1f} MB/s",
+                                r["mb_s"] / pyice["mb_s"], "≥ 2×", r["mb_s"] / pyice["mb_s"] >= 2))
+        for r in ingest["rows"]:
+            if r["tool"].startswith("Floe"):
+                label = f"peak RSS, {r['case'].split(' ->')[0]}, {r['tool'].split(', ')[1]}"
+                rows.append(row(label, f"{r['rss_mib']:.0f} MiB", f"DuckDB {duck['rss_mib']:.0f} MiB",
+                                r["rss_mib"] / duck["rss_mib"], f"≤ {MIB_BOUND} MiB", r["rss_mib"] <= MIB_BOUND))
+    else:
+        rows.append(row("ingest", "not measured", "", None, "", False))
+
+    for name, label in (("compact-10000.json", "compaction 200 files, 2 M rows -> one"),
+                        ("compact.json", "compaction 200 files, 10 M rows")):
+        c = load(name)
+        if not c:
+            continue
+        res = {x["tool"].split(":")[0].split(" ")[0]: x for x in c["results"]}
+        floe = next(x for x in c["results"] if x["tool"].startswith("Floe"))
+        base = res.get("DuckDB") or res.get("pyarrow")
+        bname = "DuckDB" if "DuckDB" in res else "pyarrow"
+        ratio = base["secs"] / floe["secs"]
+        rows.append(row(f"{label}: rows/s vs {bname} one thread", f"{c['rows']/floe['secs']/1e6:.2f} M rows/s",
+                        f"{c['rows']/base['secs']/1e6:.2f} M rows/s", ratio, "≥ 1.0×", ratio >= 1.0))
+        rows.append(row(f"{label}: peak RSS", f"{floe['rss_mib']:.0f} MiB", f"{bname} {base['rss_mib']:.0f} MiB",
+                        floe["rss_mib"] / base["rss_mib"], f"≤ {MIB_BOUND} MiB", floe["rss_mib"] <= MIB_BOUND))
+
+    commit = commit_figures()
+    if commit:
+        queue = next((v for k, v in commit.items() if k.startswith("queue") and "commits_s" in v), None)
+        direct = next((v for k, v in commit.items() if k.startswith("direct")), None)
+        e2e = next((v for k, v in commit.items() if "p50_ms" in v), None)
+        if queue and direct:
+            rows.append(row("commit: objects/s committed, queue batches vs direct commits", f"{queue['objects_s']:.0f} objects/s",
+                            f"{direct['objects_s']:.1f} objects/s", queue["objects_s"] / direct["objects_s"], "(step 3)", True))
+        if e2e:
+            rows.append(row("commit: end-to-end latency per object (ingest + queued commit)", f"p50 {e2e['p50_ms']:.0f} ms, p95 {e2e['p95_ms']:.0f} ms",
+                            "", None, "(step 3)", True))
+
+    cold = load("coldstart.json") or {}
+    for fn in ("ingest", "validate", "commit", "compact"):
+        c = cold.get(fn)
+        rows.append(row(f"cold start {fn}: process start -> first /next", f"{c['median_ms']:.1f} ms" if c else "not measured",
+                        "", None, "≤ 30 ms", bool(c) and c["median_ms"] <= 30))
+    zips = load("zips.json") or {}
+    for fn in ("ingest", "validate", "commit", "compact"):
+        z = zips.get(fn)
+        rows.append(row(f"zip {fn} (arm64)", f"{z/1e6:.1f} MB" if z else "not built (make package)", "", None, "≤ 15 MB",
+                        bool(z) and z <= 15e6))
+
+    tag = (ingest or {}).get("tag", "?")
+    lines = [f"Floe benchmark summary (ingest run {tag}; one core, baselines from the same run)", "",
+             "| figure | Floe | baseline | Floe ÷ baseline | goal | met |", "|---|---:|---:|---:|---|:---:|"]
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
+        lines.append(f"| {r['figure']} | {r['floe']} | {r['baseline']} | {ratio} | {r['goal']} | {'yes' if r['met'] else 'no'} |")
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(RESULTS, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(RESULTS, "summary.json"), "w") as f:
+        json.dump(rows, f, indent=2)
+    chart(ingest, load("compact-10000.json"))
+
+
+def chart(ingest, compact):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no chart)", file=sys.stderr)
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.5))
+    if ingest:
+        rs = [r for r in ingest["rows"] if r["nrows"] == ingest["rows"][0]["nrows"]]
+        names = [short(r) for r in rs]
+        vals = [r["nrows"] / r["secs"] / 1e6 for r in rs]
+        colors = ["#1f77b4" if r["tool"].startswith("Floe") else "#999999" for r in rs]
+        axes[0].barh(names, vals, color=colors)
+        axes[0].set_title("Ingest, 2 M rows, one core (M rows/s)")
+        axes[0].invert_yaxis()
+        rss = [r for r in ingest["rows"] if r["tool"].startswith("Floe")]
+        axes[2].barh([short(r) for r in rss], [r["rss_mib"] for r in rss], color="#1f77b4")
+        axes[2].axvline(MIB_BOUND, color="red", linestyle="--", label=f"{MIB_BOUND} MiB goal")
+        axes[2].set_title("Floe ingest peak RSS (MiB)")
+        axes[2].invert_yaxis()
+        axes[2].legend()
+    if compact:
+        names = [x["tool"].split(":")[0].split(" (")[0][:28] for x in compact["results"]]
+        vals = [compact["rows"] / x["secs"] / 1e6 for x in compact["results"]]
+        colors = ["#1f77b4" if n.startswith("Floe") else "#999999" for n in names]
+        axes[1].barh(names, vals, color=colors)
+        axes[1].set_title(f"Compaction, {compact['files']} files -> one (M rows/s)")
+        axes[1].invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS, "summary.png"), dpi=90)
+    print(f"chart: {os.path.join(RESULTS, 'summary.png')}")
+
+
+def short(r):
+    tool = r["tool"]
+    if tool.startswith("Floe"):
+        part = tool.split(", ")[1]
+        return f"Floe {r['case'].split(' ->')[0].replace('Iceberg', '')} {part}"
+    return tool.split(" (")[0][:30]
+
+
+if __name__ == "__main__":
+    main()
