@@ -9,8 +9,7 @@ Results: printed as a markdown table and written to bench/results/ingest.{md,jso
 import argparse, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STATE = os.environ.get("FLOE_STATE_DIR", os.path.join(ROOT, ".floe"))
-WORK = os.path.join(STATE, "bench")
+WORK = os.environ.get("FLOE_BENCH_WORK", os.path.join(ROOT, ".floe", "bench"))
 
 
 def measure(cmd, env=None):

@@ -7,9 +7,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
-source "$here/local-env.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-venv="$FLOE_STATE_DIR/bench-venv"
+# Generated inputs and the tools venv are kept between runs; S3 objects are not (see below).
+export FLOE_BENCH_WORK="$root/.floe/bench"
+venv="$root/.floe/bench-venv"
 if [ ! -x "$venv/bin/python" ]; then
   echo "==> baseline tools venv (duckdb==1.4.4, pyarrow)"
   python3 -m venv "$venv"
@@ -23,7 +24,19 @@ echo "==> release build of the floe CLI (ingest pipeline, no DataFusion)"
 cargo build --release -p floe-cli --no-default-features
 echo "==> release builds of the function binaries (one at a time: each keeps its own features)"
 for fn in ingest commit compact validate; do cargo build --release -p "$fn"; done
-"$here/local-stack.sh" up
+if [ "$("$here/local-stack.sh" status)" != "stopped" ]; then
+  # SeaweedFS's fixed internal ports allow one stack per machine: share the demo's.
+  source "$here/local-env.sh"
+  echo "==> using the running local stack; its bench objects stay (make down && rm -rf .floe/seaweed reclaims them)"
+else
+  # A stack of the bench's own, emptied first and stopped after: each run writes ~5 GB of objects,
+  # which otherwise pile up until SeaweedFS has no free volumes left.
+  export FLOE_STATE_DIR="$root/.floe/bench-stack"
+  source "$here/local-env.sh"
+  rm -rf "$FLOE_STATE_DIR"
+  "$here/local-stack.sh" up
+  trap '"$here/local-stack.sh" down' EXIT
+fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
 echo
@@ -33,7 +46,7 @@ echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs Du
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe" --rows-per-file 10000
 echo
 echo "==> commit throughput and end-to-end latency (queue mode batches vs direct commits)"
-bench_dir="$FLOE_STATE_DIR/bench"
+bench_dir="$FLOE_BENCH_WORK"
 mkdir -p "$bench_dir"
 FLOE_CATALOG_URI="sqlite://$bench_dir/catalog-commit-$(date +%s).db" FLOE_WAREHOUSE="s3://floe-warehouse/bench-commit" \
   "$CARGO_TARGET_DIR/release/floe" bench-commit --objects 100 --batch 10 --rows 1000 | tee "$root/bench/results/commit.md"
