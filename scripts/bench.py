@@ -10,6 +10,17 @@ import argparse, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get("FLOE_BENCH_WORK", os.path.join(ROOT, ".floe", "bench"))
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def save_results(name, text, data):
+    """Prints a result table and writes it to bench/results/<name>.md, with `data` as <name>.json."""
+    print(text)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump(data, f, indent=2)
 
 
 def measure(cmd, env=None):
@@ -132,7 +143,6 @@ def main():
     ap.add_argument("--big-rows", type=int, default=10_000_000, help="rows of the ~1 GB CSV (0 to skip)")
     args = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     tag = time.strftime("%Y%m%d%H%M%S")
     rows = []
 
@@ -176,12 +186,7 @@ def main():
     ]
     for r in rows:
         lines.append(f"| {r['case']} | {r['tool']} | {r['secs']:.2f} | {r['mb_s']:.1f} | {r['rss_mib']:.0f} | {floe_mb_s / r['mb_s']:.2f} |")
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(ROOT, "bench", "results", "ingest.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(ROOT, "bench", "results", "ingest.json"), "w") as f:
-        json.dump(dict(tag=tag, rows=rows), f, indent=2)
+    save_results("ingest", "\n".join(lines), dict(tag=tag, rows=rows))
 
 
 if __name__ == "__main__":

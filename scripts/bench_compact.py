@@ -11,7 +11,7 @@ bench/results/compact.{md,json} (compact-<rows>.{md,json} for a non-default --ro
 import argparse, json, os, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, WORK, floe_env, gen, measure  # noqa: E402
+from bench import WORK, floe_env, gen, measure, save_results  # noqa: E402
 
 
 LIST = """
@@ -128,15 +128,9 @@ def main():
     ]
     for x in rows:
         lines.append(f"| {x['tool']} | {x['secs']:.2f} | {x['mb_s']:.1f} | {rows_total / x['secs']:.0f} | {x['rss_mib']:.0f} | {x['files_out']} | {floe_mb_s / x['mb_s']:.2f} |")
-    text = "\n".join(lines)
-    print(text)
-    print(f"(data files in the table's data/ folder after compaction, incl. the replaced ones until expiry: {len(after)})")
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     name = "compact" if args.rows_per_file == 50_000 else f"compact-{args.rows_per_file}"
-    with open(os.path.join(ROOT, "bench", "results", f"{name}.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(ROOT, "bench", "results", f"{name}.json"), "w") as f:
-        json.dump(dict(tag=tag, files=args.files, mb=mb, rows=rows_total, results=rows, report=r), f, indent=2)
+    save_results(name, "\n".join(lines), dict(tag=tag, files=args.files, mb=mb, rows=rows_total, results=rows, report=r))
+    print(f"(data files in the table's data/ folder after compaction, incl. the replaced ones until expiry: {len(after)})")
 
 
 if __name__ == "__main__":

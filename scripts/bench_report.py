@@ -6,8 +6,8 @@ throughput in rows/s per tool, and peak RSS against the 128 MiB bound). A figure
 file is missing is reported as not measured rather than left out."""
 import json, os, re, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESULTS = os.path.join(ROOT, "bench", "results")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import RESULTS, save_results  # noqa: E402
 MIB_BOUND = 128
 
 
@@ -106,12 +106,7 @@ def main():
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
         lines.append(f"| {r['figure']} | {r['floe']} | {r['baseline']} | {ratio} | {r['goal']} | {'yes' if r['met'] else 'no'} |")
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(RESULTS, "summary.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(RESULTS, "summary.json"), "w") as f:
-        json.dump(rows, f, indent=2)
+    save_results("summary", "\n".join(lines), rows)
     chart(ingest, load("compact-10000.json"))
 
 
