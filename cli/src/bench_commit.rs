@@ -74,10 +74,19 @@ pub async fn run(args: &[String]) -> Result<()> {
             .map(|(i, r)| CommitMessage {
                 message_id: format!("{n}-{i}"),
                 request: Ok(r.clone()),
+                body: String::new(),
             })
             .collect();
         let t = Instant::now();
-        let report = commit_messages(ingestor.catalog(), msgs, config.commit_max_attempts).await;
+        let report = commit_messages(
+            ingestor.catalog(),
+            msgs,
+            &floe::committer::CommitSettings::new(
+                config.commit_max_attempts,
+                config.redelivery_window_ms,
+            ),
+        )
+        .await;
         anyhow::ensure!(report.failed_message_ids.is_empty(), "{report:?}");
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         commit_ms.push(ms);

@@ -8,6 +8,7 @@
 //!   `{"tables":["demo.orders"],"actions":["rewrite_data_files"]}`) in-process; prints the report.
 //!
 //! Configuration comes from the same `FLOE_*` / `AWS_*` variables as the functions.
+#![recursion_limit = "256"]
 
 mod bench_commit;
 mod gen;

@@ -1,6 +1,12 @@
 //! The commit service behind the commit function: takes a batch of commit requests (an SQS
 //! batch), groups them per table and commits one fast-append snapshot per table, skipping
 //! requests already committed. Reports which messages failed, for SQS partial batch responses.
+//!
+//! Before a request is committed it is checked: its age (older than the orphan guard → its files
+//! may be gone), every data file inside the table's location, every data file present. A request
+//! that fails a check can never succeed: it is *refused* — moved to the DLQ at once when one is
+//! configured (so it does not block its table's FIFO group for visibility timeout × receives),
+//! else left to the queue's redrive — with a metric. Transient failures are retried.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +24,59 @@ pub struct CommitMessage {
     pub message_id: String,
     /// The request, or why the body is not one (a poison message).
     pub request: Result<CommitRequest, String>,
+    /// The body as received (forwarded to the DLQ when the request is refused).
+    pub body: String,
+}
+
+/// How the commit service runs.
+#[derive(Clone)]
+pub struct CommitSettings {
+    /// Floe-level commit attempts on conflict.
+    pub max_attempts: u32,
+    /// Requests older than this (ms since ingest sent them) are refused: orphan removal may have
+    /// deleted their files. The redelivery window (`FLOE_REDELIVERY_WINDOW_HOURS`).
+    pub max_request_age_ms: i64,
+    /// Where refused requests go at once (`FLOE_COMMIT_DLQ_URL`).
+    pub dlq: Option<Arc<crate::queue::SqsQueue>>,
+}
+
+impl CommitSettings {
+    /// From the configuration (opens the DLQ client when one is configured).
+    pub async fn from_config(config: &crate::config::Config) -> Self {
+        let dlq = match &config.commit_dlq_url {
+            Some(url) => Some(Arc::new(crate::queue::SqsQueue::new(url).await)),
+            None => None,
+        };
+        Self {
+            max_attempts: config.commit_max_attempts,
+            max_request_age_ms: config.redelivery_window_ms,
+            dlq,
+        }
+    }
+
+    /// Settings without a DLQ (tests, the CLI).
+    pub fn new(max_attempts: u32, max_request_age_ms: i64) -> Self {
+        Self {
+            max_attempts,
+            max_request_age_ms,
+            dlq: None,
+        }
+    }
+}
+
+/// A request that can never be committed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedRequest {
+    /// SQS message id.
+    pub message_id: String,
+    /// Table, when known.
+    pub table: Option<String>,
+    /// Reason code: `poison`, `too_old`, `outside_table`, `missing_files`, `undecodable_files`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub reason: String,
+    /// Whether it was moved to the DLQ (else it is redelivered until the queue's redrive).
+    pub dead_lettered: bool,
 }
 
 /// What happened for one table.
@@ -50,26 +109,38 @@ pub struct CommitBatchReport {
     pub tables: Vec<TableCommitReport>,
     /// Messages to redeliver.
     pub failed_message_ids: Vec<String>,
+    /// Requests refused as never committable.
+    pub refused: Vec<RefusedRequest>,
 }
 
 /// Commits a batch of messages: one snapshot per table.
 pub async fn commit_messages(
     catalog: Arc<dyn Catalog>,
     messages: Vec<CommitMessage>,
-    max_attempts: u32,
+    settings: &CommitSettings,
 ) -> CommitBatchReport {
     let mut failed = Vec::new();
-    let mut by_table: BTreeMap<String, Vec<(String, CommitRequest)>> = BTreeMap::new();
+    let mut refusals: Vec<(RefusedRequest, String)> = Vec::new();
+    let mut by_table: BTreeMap<String, Vec<(String, CommitRequest, String)>> = BTreeMap::new();
+    let now = chrono::Utc::now().timestamp_millis();
     for m in messages {
         match m.request {
+            Ok(r) if now - r.sent_at_ms > settings.max_request_age_ms => {
+                let reason = format!(
+                    "sent {} h ago, beyond the redelivery window of {} h: its data files may have been removed as orphans",
+                    (now - r.sent_at_ms) / 3_600_000,
+                    settings.max_request_age_ms / 3_600_000
+                );
+                refusals.push((
+                    refused(&m.message_id, Some(&r.table), "too_old", reason),
+                    m.body,
+                ));
+            }
             Ok(r) => by_table
                 .entry(r.table.clone())
                 .or_default()
-                .push((m.message_id, r)),
-            Err(e) => {
-                tracing::error!(message_id = %m.message_id, error = %e, "poison commit request (goes to the DLQ after maxReceiveCount)");
-                failed.push(m.message_id);
-            }
+                .push((m.message_id, r, m.body)),
+            Err(e) => refusals.push((refused(&m.message_id, None, "poison", e), m.body)),
         }
     }
     let mut tables = Vec::new();
@@ -88,9 +159,9 @@ pub async fn commit_messages(
             &catalog,
             &table,
             &requests,
-            max_attempts,
+            settings.max_attempts,
             &mut report,
-            &mut failed,
+            &mut refusals,
         )
         .await
         {
@@ -98,26 +169,123 @@ pub async fn commit_messages(
             Err(e) => {
                 tracing::error!(table = %table, error = %e, "table commit failed; its messages will be redelivered");
                 report.error = Some(e);
-                failed.extend(requests.iter().map(|(id, _)| id.clone()));
+                let refused_ids: Vec<&String> =
+                    refusals.iter().map(|(r, _)| &r.message_id).collect();
+                failed.extend(
+                    requests
+                        .iter()
+                        .map(|(id, _, _)| id.clone())
+                        .filter(|id| !refused_ids.contains(&id)),
+                );
             }
         }
         tables.push(report);
+    }
+    let mut refused_out = Vec::new();
+    for (mut r, body) in refusals {
+        if let Some(dlq) = &settings.dlq {
+            let fifo = r
+                .table
+                .clone()
+                .map(|t| (t, format!("refused-{}", r.message_id)));
+            match dlq
+                .send_body(
+                    body,
+                    fifo.as_ref().map(|(t, d)| (t.as_str(), d.clone())),
+                    "refused commit request",
+                )
+                .await
+            {
+                Ok(()) => r.dead_lettered = true,
+                Err(e) => {
+                    tracing::error!(message_id = %r.message_id, error = %e, "cannot move the refused request to the DLQ")
+                }
+            }
+        }
+        tracing::error!(message_id = %r.message_id, table = ?r.table, code = r.code, reason = %r.reason, dead_lettered = r.dead_lettered, "commit request refused");
+        if !r.dead_lettered {
+            failed.push(r.message_id.clone());
+        }
+        refused_out.push(r);
     }
     failed.sort();
     failed.dedup();
     CommitBatchReport {
         tables,
         failed_message_ids: failed,
+        refused: refused_out,
     }
+}
+
+fn refused(
+    message_id: &str,
+    table: Option<&str>,
+    code: &'static str,
+    reason: String,
+) -> RefusedRequest {
+    RefusedRequest {
+        message_id: message_id.to_string(),
+        table: table.map(str::to_string),
+        code,
+        reason,
+        dead_lettered: false,
+    }
+}
+
+/// Why `files` cannot be committed to `table`: a path outside the table's location, or a file
+/// that is not there (removed as an orphan while the request waited).
+pub async fn check_files(
+    table: &iceberg::table::Table,
+    files: &[iceberg::spec::DataFile],
+) -> Result<(), (&'static str, String)> {
+    use futures::StreamExt;
+    let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
+    if let Some(f) = files
+        .iter()
+        .find(|f| !f.file_path().starts_with(&location) || f.file_path().contains("/../"))
+    {
+        return Err((
+            "outside_table",
+            format!(
+                "data file {} is outside the table location {location}",
+                f.file_path()
+            ),
+        ));
+    }
+    let io = table.file_io();
+    let checks: Vec<(String, Result<bool, iceberg::Error>)> = futures::stream::iter(files)
+        .map(|f| async move { (f.file_path().to_string(), io.exists(f.file_path()).await) })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut missing = Vec::new();
+    for (path, exists) in checks {
+        match exists {
+            Ok(true) => {}
+            Ok(false) => missing.push(path),
+            Err(e) => return Err(("check_failed", format!("cannot check {path}: {e}"))),
+        }
+    }
+    if !missing.is_empty() {
+        return Err((
+            "missing_files",
+            format!(
+                "{} data file(s) no longer exist (e.g. {}): removed as orphans while the request waited?",
+                missing.len(),
+                missing[0]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 async fn commit_table(
     catalog: &Arc<dyn Catalog>,
     table: &str,
-    requests: &[(String, CommitRequest)],
+    requests: &[(String, CommitRequest, String)],
     max_attempts: u32,
     report: &mut TableCommitReport,
-    failed: &mut Vec<String>,
+    refusals: &mut Vec<(RefusedRequest, String)>,
 ) -> Result<(), String> {
     let ident = TableIdent::from_strs(table.split('.')).map_err(|e| e.to_string())?;
     let current = catalog
@@ -126,21 +294,43 @@ async fn commit_table(
         .map_err(|e| e.to_string())?;
     let mut entries = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (id, r) in requests {
+    for (id, r, body) in requests {
         if !seen.insert(r.idempotency_key.clone()) {
             continue; // the same request twice in one batch
         }
-        match r.data_files(&current) {
-            Ok(files) => entries.push(BatchEntry {
+        if crate::commit::find_committed(&current, &r.idempotency_key).is_some() {
+            // Already in: nothing to check (its files may be compacted away since).
+            entries.push(BatchEntry {
                 key: r.idempotency_key.clone(),
-                files,
+                files: Vec::new(),
                 rows: r.rows,
-            }),
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "undecodable data files in commit request");
-                failed.push(id.clone());
+            });
+            continue;
+        }
+        let files = match r.data_files(&current).await {
+            Ok(files) => files,
+            Err(e) if e.kind() == iceberg::ErrorKind::DataInvalid => {
+                refusals.push((
+                    refused(id, Some(table), "undecodable_files", e.to_string()),
+                    body.clone(),
+                ));
+                continue;
+            }
+            Err(e) => return Err(format!("read the data files of {}: {e}", r.idempotency_key)),
+        };
+        match check_files(&current, &files).await {
+            Ok(()) => {}
+            Err(("check_failed", why)) => return Err(why),
+            Err((code, why)) => {
+                refusals.push((refused(id, Some(table), code, why), body.clone()));
+                continue;
             }
         }
+        entries.push(BatchEntry {
+            key: r.idempotency_key.clone(),
+            files,
+            rows: r.rows,
+        });
     }
     let rows_by_key: BTreeMap<String, u64> =
         entries.iter().map(|e| (e.key.clone(), e.rows)).collect();
@@ -156,7 +346,7 @@ async fn commit_table(
     let now = chrono::Utc::now().timestamp_millis();
     report.max_queue_latency_ms = requests
         .iter()
-        .map(|(_, r)| now - r.sent_at_ms)
+        .map(|(_, r, _)| now - r.sent_at_ms)
         .max()
         .unwrap_or(0);
     report.committed = outcome.committed.len();
@@ -167,6 +357,21 @@ async fn commit_table(
         .filter_map(|k| rows_by_key.get(k))
         .sum();
     report.snapshot_id = outcome.snapshot_id;
+    // The data-file lists of committed requests are no longer needed.
+    for (_, r, _) in requests {
+        if let Some(url) = &r.data_files_url {
+            if outcome.committed.contains(&r.idempotency_key)
+                || outcome
+                    .duplicates
+                    .iter()
+                    .any(|(k, _)| k == &r.idempotency_key)
+            {
+                if let Err(e) = current.file_io().delete(url).await {
+                    tracing::warn!(url = %url, error = %e, "cannot delete a data-file list (orphan removal will)");
+                }
+            }
+        }
+    }
     tracing::info!(table, committed = report.committed, duplicates = report.duplicates, rows = report.rows, snapshot_id = ?report.snapshot_id, "batch committed");
     Ok(())
 }

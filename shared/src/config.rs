@@ -70,6 +70,32 @@ pub enum CommitMode {
     Queue(String),
 }
 
+/// Per-object input limits, sized for a 1-2 GB function; every limit is named in the error of
+/// the object that crosses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `FLOE_MAX_RECORD_BYTES`: one CSV/JSON record (default 16 MiB).
+    pub max_record_bytes: u64,
+    /// `FLOE_MAX_DECOMPRESSED_BYTES`: bytes one object may inflate to (default 20 GiB).
+    pub max_decompressed_bytes: u64,
+    /// `FLOE_MAX_FILES_PER_OBJECT`: data files one object may write (default 1,000; partitions
+    /// beyond it are refused instead of writing a file per partition without bound).
+    pub max_files_per_object: usize,
+    /// `FLOE_MAX_COLUMNS`: columns an object may have (default 10,000).
+    pub max_columns: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_record_bytes: 16 << 20,
+            max_decompressed_bytes: 20 << 30,
+            max_files_per_object: 1_000,
+            max_columns: 10_000,
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -110,6 +136,16 @@ pub struct Config {
     /// `FLOE_COMPACT_QUEUE_URL`: SQS queue the compact function spreads file groups over
     /// (optional; without it a run rewrites its groups itself).
     pub compact_queue_url: Option<String>,
+    /// Per-object input limits (`FLOE_MAX_*`); past one the object is quarantined whole.
+    pub limits: Limits,
+    /// `FLOE_REDELIVERY_WINDOW_HOURS`: the longest time an event or commit request can take to
+    /// arrive (queue retention + DLQ retention + redrive; default 432 h = 18 days). Idempotency
+    /// keys are kept at least this long (snapshot expiry never goes below it), and older events
+    /// and commit requests are refused instead of risking a second copy or a deleted file.
+    pub redelivery_window_ms: i64,
+    /// `FLOE_COMMIT_DLQ_URL`: the commit queue's DLQ; requests that can never succeed are moved
+    /// there at once instead of blocking their table's FIFO group (optional).
+    pub commit_dlq_url: Option<String>,
     /// `FLOE_LOG_FORMAT`: `json` or `text`.
     pub log_format: LogFormat,
     /// `FLOE_LOG_LEVEL` / `RUST_LOG` filter (default `info`).
@@ -349,6 +385,45 @@ impl Config {
                 CommitMode::Direct
             }
         };
+        let d = Limits::default();
+        let limits = Limits {
+            max_record_bytes: parse_num(
+                &mut problems,
+                "FLOE_MAX_RECORD_BYTES",
+                get("FLOE_MAX_RECORD_BYTES"),
+                d.max_record_bytes,
+                1..=(1u64 << 31),
+            ),
+            max_decompressed_bytes: parse_num(
+                &mut problems,
+                "FLOE_MAX_DECOMPRESSED_BYTES",
+                get("FLOE_MAX_DECOMPRESSED_BYTES"),
+                d.max_decompressed_bytes,
+                1..=(1u64 << 50),
+            ),
+            max_files_per_object: parse_num(
+                &mut problems,
+                "FLOE_MAX_FILES_PER_OBJECT",
+                get("FLOE_MAX_FILES_PER_OBJECT"),
+                d.max_files_per_object,
+                1..=1_000_000,
+            ),
+            max_columns: parse_num(
+                &mut problems,
+                "FLOE_MAX_COLUMNS",
+                get("FLOE_MAX_COLUMNS"),
+                d.max_columns,
+                1..=1_000_000,
+            ),
+        };
+        let redelivery_window_hours = parse_num(
+            &mut problems,
+            "FLOE_REDELIVERY_WINDOW_HOURS",
+            get("FLOE_REDELIVERY_WINDOW_HOURS"),
+            432i64,
+            0..=24 * 365,
+        );
+        let commit_dlq_url = get("FLOE_COMMIT_DLQ_URL");
         let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
         let log_format = match get("FLOE_LOG_FORMAT").as_deref() {
             None => {
@@ -392,6 +467,9 @@ impl Config {
             commit_max_attempts,
             commit_mode,
             partition_buffer_bytes,
+            limits,
+            redelivery_window_ms: redelivery_window_hours * 3_600_000,
+            commit_dlq_url,
             log_format,
             log_filter: get("FLOE_LOG_LEVEL")
                 .or_else(|| get("RUST_LOG"))

@@ -39,6 +39,12 @@ pub enum ErrorCode {
     Undecodable,
     /// The object's columns break the contract (unknown or missing columns).
     SchemaMismatch,
+    /// The value parses but cannot be stored exactly (more decimal places than the scale, out of
+    /// a float's range, a fraction in an integer column, sub-microsecond digits, a UTC offset in
+    /// a timestamp without zone); lossy conversions happen only where the spec opts in.
+    LossyValue,
+    /// The object crosses a configured limit (record size, decompressed size, files, columns).
+    LimitExceeded,
 }
 
 impl ErrorCode {
@@ -55,6 +61,8 @@ impl ErrorCode {
             Self::RuleFailed => "rule_failed",
             Self::Undecodable => "undecodable",
             Self::SchemaMismatch => "schema_mismatch",
+            Self::LossyValue => "lossy_value",
+            Self::LimitExceeded => "limit_exceeded",
         }
     }
 }
@@ -91,6 +99,8 @@ pub struct ColumnContract {
     max_length: Option<usize>,
     formats: Vec<String>,
     epoch: Option<TimeUnit>,
+    /// Decimal rounding the spec opted into (`rounding = "half_up"`).
+    round_decimals: bool,
 }
 
 fn toml_text(v: &toml::Value) -> String {
@@ -130,10 +140,27 @@ impl ColumnContract {
             max_length: None,
             formats: Vec::new(),
             epoch: None,
+            round_decimals: false,
         };
+        // `""` is a string value; for other types an empty field means "no value".
+        c.empty_as_null = ty != DataType::Utf8;
         let Some(spec) = spec else { return Ok(c) };
         let ctx = |e: String| format!("column `{}`: {e}", spec.name);
-        c.empty_as_null = spec.empty_as_null;
+        if let Some(e) = spec.empty_as_null {
+            c.empty_as_null = e;
+        }
+        c.round_decimals = match spec.rounding.as_deref() {
+            None => false,
+            Some("half_up") if matches!(ty, DataType::Decimal128(..)) => true,
+            Some("half_up") => {
+                return Err(ctx("`rounding` applies to decimal columns only".into()))
+            }
+            Some(other) => {
+                return Err(ctx(format!(
+                    "rounding `{other}`: the supported mode is `half_up` (half away from zero)"
+                )))
+            }
+        };
         c.min = spec
             .min
             .as_ref()
@@ -146,6 +173,16 @@ impl ColumnContract {
             .map(|v| typed_scalar(v, &ty, "max").map(|s| (s, toml_text(v))))
             .transpose()
             .map_err(ctx)?;
+        if let (Some((min, lo)), Some((max, hi))) = (&c.min, &c.max) {
+            if arrow::compute::kernels::cmp::gt(min, max)
+                .map(|b| b.value(0))
+                .unwrap_or(false)
+            {
+                return Err(ctx(format!(
+                    "min {lo} is greater than max {hi}: every row would fail"
+                )));
+            }
+        }
         if let Some(values) = &spec.allowed {
             c.allowed = values
                 .iter()
@@ -203,35 +240,57 @@ impl ColumnContract {
         if raw.data_type() == &self.data_type {
             return Ok(raw);
         }
-        let mut typed = cast_with_options(&raw, &self.data_type, &CastOptions::default())?;
-        // A cast nulls exactly the values it could not convert: equal null counts = all converted.
-        if typed.null_count() == raw.null_count() {
-            return Ok(typed);
-        }
-        if (self.epoch.is_some() || !self.formats.is_empty()) && raw.data_type() == &DataType::Utf8
-        {
-            typed = self.parse_temporal_fallback(&raw, typed)?;
-        }
-        let formatter = ArrayFormatter::try_new(raw.as_ref(), &FormatOptions::default())?;
-        for (i, slot) in out.iter_mut().enumerate() {
-            if slot.is_none() && raw.is_valid(i) && typed.is_null(i) {
-                let mut value = formatter.value(i).to_string();
-                if value.len() > 120 {
-                    let cut = (0..=120)
-                        .rev()
-                        .find(|&n| value.is_char_boundary(n))
-                        .unwrap_or(0);
-                    value.truncate(cut);
-                    value.push('…');
+        // Some casts fail the whole array for one bad value (e.g. a leap second in a time):
+        // then each value is cast alone, so only its row is set aside.
+        let mut typed = match cast_with_options(&raw, &self.data_type, &CastOptions::default()) {
+            Ok(t) => t,
+            Err(_) => self.cast_value_by_value(&raw)?,
+        };
+        if typed.null_count() != raw.null_count() {
+            // A cast nulls exactly the values it could not convert: unequal null counts = some failed.
+            if (self.epoch.is_some() || !self.formats.is_empty())
+                && raw.data_type() == &DataType::Utf8
+            {
+                typed = self.parse_temporal_fallback(&raw, typed)?;
+            }
+            let formatter = ArrayFormatter::try_new(raw.as_ref(), &FormatOptions::default())?;
+            for (i, slot) in out.iter_mut().enumerate() {
+                if slot.is_none() && raw.is_valid(i) && typed.is_null(i) {
+                    *slot = Some(Violation {
+                        field: self.name.clone(),
+                        code: ErrorCode::InvalidType,
+                        message: format!(
+                            "`{}` is not a valid {}",
+                            shorten(formatter.value(i).to_string()),
+                            self.data_type
+                        ),
+                    });
                 }
-                *slot = Some(Violation {
-                    field: self.name.clone(),
-                    code: ErrorCode::InvalidType,
-                    message: format!("`{value}` is not a valid {}", self.data_type),
-                });
             }
         }
+        crate::exact::flag_lossy(
+            &self.name,
+            &raw,
+            &typed,
+            &self.data_type,
+            self.round_decimals,
+            out,
+        )?;
         Ok(typed)
+    }
+
+    fn cast_value_by_value(&self, raw: &ArrayRef) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        let parts: Vec<ArrayRef> = (0..raw.len())
+            .map(|i| {
+                cast_with_options(&raw.slice(i, 1), &self.data_type, &CastOptions::default())
+                    .unwrap_or_else(|_| arrow_array::new_null_array(&self.data_type, 1))
+            })
+            .collect();
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+        if refs.is_empty() {
+            return Ok(arrow_array::new_empty_array(&self.data_type));
+        }
+        arrow::compute::concat(&refs)
     }
 
     /// Epoch numbers and custom formats for values the standard cast could not read.
@@ -255,7 +314,8 @@ impl ColumnContract {
                         TimeUnit::Second => n.checked_mul(1_000_000),
                         TimeUnit::Millisecond => n.checked_mul(1_000),
                         TimeUnit::Microsecond => Some(n),
-                        TimeUnit::Nanosecond => Some(n / 1_000),
+                        // Sub-microsecond digits would be cut off: not a valid value here.
+                        TimeUnit::Nanosecond => (n % 1_000 == 0).then_some(n / 1_000),
                     };
                 }
                 self.formats.iter().find_map(|f| {
@@ -379,6 +439,19 @@ impl ColumnContract {
     }
 }
 
+/// A value cut to 120 characters for messages.
+fn shorten(mut value: String) -> String {
+    if value.len() > 120 {
+        let cut = (0..=120)
+            .rev()
+            .find(|&n| value.is_char_boundary(n))
+            .unwrap_or(0);
+        value.truncate(cut);
+        value.push('…');
+    }
+    value
+}
+
 /// Whether a string array holds an empty (non-null) value: offsets only, no comparisons.
 fn has_empty_string(a: &ArrayRef) -> bool {
     let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
@@ -429,8 +502,12 @@ mod tests {
         let nulls_only: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("b")]));
         assert!(has_empty_string(&with));
         assert!(!has_empty_string(&nulls_only));
-        // An empty value in a required column is reported as missing; a clean batch has no violations.
-        let (c, _) = contract("name = \"s\"\ntype = \"string\"\nrequired = true");
+        // With `empty_as_null`, an empty value in a required column is reported as missing; a
+        // clean batch has no violations. Without it (the default for strings) "" is a value.
+        let (plain, _) = contract("name = \"s\"\ntype = \"string\"\nrequired = true");
+        assert_eq!(run(&plain, vec![Some("x"), Some("")]), vec![None, None]);
+        let (c, _) =
+            contract("name = \"s\"\ntype = \"string\"\nrequired = true\nempty_as_null = true");
         assert_eq!(
             run(&c, vec![Some("x"), Some(""), Some("y")]),
             vec![None, Some(ErrorCode::RequiredNull), None]

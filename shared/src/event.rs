@@ -36,6 +36,8 @@ pub enum IngestEvent {
 struct EventBridgeS3 {
     #[serde(rename = "detail-type")]
     detail_type: String,
+    #[serde(default)]
+    time: Option<String>,
     detail: EventBridgeDetail,
 }
 
@@ -137,6 +139,7 @@ fn objects_in_body_value(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
             sequencer: o.sequencer,
             size: o.size,
             content_encoding: None,
+            event_time_ms: eb.time.as_deref().and_then(parse_time),
         }]);
     }
     let plain: PlainObject = serde_json::from_value(value.clone()).map_err(|_| {
@@ -180,9 +183,16 @@ fn objects_in_s3_event(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
             sequencer: r.s3.object.sequencer,
             size: r.s3.object.size.and_then(|s| u64::try_from(s).ok()),
             content_encoding: None,
+            event_time_ms: Some(r.event_time.timestamp_millis()).filter(|t| *t > 0),
         });
     }
     Ok(out)
+}
+
+fn parse_time(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// Decodes an S3 notification key (form encoding: `+` is a space, `%XX` a byte).

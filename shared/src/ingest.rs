@@ -6,17 +6,17 @@ use std::time::Instant;
 
 use iceberg::arrow::schema_to_arrow_schema;
 use iceberg::Catalog;
-use object_store::ObjectStoreExt;
 use serde::Serialize;
 
 use crate::catalog::open_catalog;
 use crate::commit::{commit_append, find_committed, CommitOutcome};
 use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
-use crate::format::ObjectDecoder;
+use crate::format::{FormatError, ObjectDecoder};
+use crate::landing::{Landing, LandingError};
 use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
-use crate::source::{normalize_etag, ObjectRef};
+use crate::source::ObjectRef;
 use crate::spec::{TableRouter, TableSpec, UnknownColumns};
 use crate::storage::Stores;
 use crate::table::load_or_create;
@@ -36,8 +36,27 @@ pub enum ObjectStatus {
     Quarantined,
     /// Data files written and a commit request sent to the commit queue (queue mode).
     Queued,
+    /// Not ingested, on purpose and for good (see `skipped`): a folder marker, a key no table
+    /// routes, a version superseded by a newer write, or an object deleted since its event.
+    /// Not retried; counted in the `ObjectsSkipped` metric.
+    Skipped,
     /// The object failed (see `error`).
     Failed,
+}
+
+/// Why an object was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A zero-byte key ending in `/` (a console "folder").
+    FolderMarker,
+    /// No table spec routes the key.
+    NoRoute,
+    /// The key was overwritten after the event: the event's version is gone, the newer version
+    /// has its own event.
+    Superseded,
+    /// The object (version) no longer exists.
+    NotFound,
 }
 
 /// Per-object summary returned by the ingest function.
@@ -70,6 +89,15 @@ pub struct ObjectReport {
     /// Error message naming the object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the object was skipped (status `skipped`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReason>,
+    /// Table columns the object lacked (filled with nulls under `missing_columns = "null"/"fill"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_columns: Vec<String>,
+    /// Object columns (or JSON keys) the table lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_columns: Vec<String>,
     /// Whether a retry could succeed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retryable: bool,
@@ -81,6 +109,7 @@ pub struct Ingestor {
     pub(crate) config: Config,
     quarantine_spec: TableSpec,
     pub(crate) stores: Stores,
+    pub(crate) landing: Arc<Landing>,
     pub(crate) catalog: Arc<dyn Catalog>,
     pub(crate) router: TableRouter,
 }
@@ -92,10 +121,17 @@ impl Ingestor {
         let router =
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
         let catalog = open_catalog(&config.catalog, &config.s3).await?;
-        let (ns, name) = config
-            .quarantine_table
-            .rsplit_once('.')
-            .unwrap_or(("floe", "quarantine"));
+        let landing = Arc::new(Landing::new(&config.s3).await);
+        let (ns, name) =
+            config
+                .quarantine_table
+                .rsplit_once('.')
+                .ok_or_else(|| crate::config::ConfigError {
+                    problems: vec![crate::config::ConfigProblem {
+                        variable: "FLOE_QUARANTINE_TABLE",
+                        message: format!("`{}` must be `namespace.table`", config.quarantine_table),
+                    }],
+                })?;
         let ident = iceberg::TableIdent::new(
             iceberg::NamespaceIdent::from_strs(ns.split('.')).map_err(Error::Iceberg)?,
             name.to_string(),
@@ -110,6 +146,7 @@ impl Ingestor {
             config,
             quarantine_spec,
             stores,
+            landing,
             catalog,
             router,
         })
@@ -146,6 +183,11 @@ impl Ingestor {
         &self.stores
     }
 
+    /// The landing-object reader in use.
+    pub fn landing(&self) -> Arc<Landing> {
+        self.landing.clone()
+    }
+
     /// The quarantine table's identifier.
     pub fn quarantine_table(&self) -> &iceberg::TableIdent {
         &self.quarantine_spec.ident
@@ -173,15 +215,38 @@ impl Ingestor {
             snapshot_id: None,
             error: None,
             retryable: false,
+            skipped: None,
+            missing_columns: Vec::new(),
+            unknown_columns: Vec::new(),
         };
-        if let Err(e) = self.ingest_into(object, &mut report).await {
-            report.status = ObjectStatus::Failed;
-            report.retryable = e.is_retryable();
-            report.error = Some(e.to_string());
-            tracing::error!(object = %report.object, table = ?report.table, retryable = report.retryable, error = %e, "ingest failed");
+        match self.ingest_into(object, &mut report).await {
+            Ok(()) => {}
+            Err(Skip(reason, why)) => {
+                report.status = ObjectStatus::Skipped;
+                report.skipped = Some(reason);
+                report.error = Some(why);
+                (
+                    report.rows_read,
+                    report.rows_written,
+                    report.rows_quarantined,
+                ) = (0, 0, 0);
+                tracing::warn!(object = %report.object, table = ?report.table, reason = ?reason, error = ?report.error, "object skipped");
+            }
+            Err(Fail(e)) => {
+                report.status = ObjectStatus::Failed;
+                report.retryable = e.is_retryable();
+                report.error = Some(e.to_string());
+                // Nothing of a failed object is committed: no row counts as written or quarantined.
+                (
+                    report.rows_read,
+                    report.rows_written,
+                    report.rows_quarantined,
+                ) = (0, 0, 0);
+                tracing::error!(object = %report.object, table = ?report.table, retryable = report.retryable, error = %e, "ingest failed");
+            }
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
-        if report.status != ObjectStatus::Failed {
+        if !matches!(report.status, ObjectStatus::Failed | ObjectStatus::Skipped) {
             tracing::info!(
                 object = %report.object, table = ?report.table, status = ?report.status,
                 rows_read = report.rows_read, rows_written = report.rows_written, rows_quarantined = report.rows_quarantined,
@@ -196,22 +261,57 @@ impl Ingestor {
         &self,
         mut object: ObjectRef,
         report: &mut ObjectReport,
-    ) -> Result<(), Error> {
-        let spec = self.router.route(&object.bucket, &object.key)?;
+    ) -> Result<(), Outcome> {
+        if object.key.ends_with('/') && object.size.unwrap_or(0) == 0 {
+            return Err(Skip(
+                SkipReason::FolderMarker,
+                format!(
+                    "{}: a folder marker (zero-byte key ending in `/`), not data",
+                    object.url()
+                ),
+            ));
+        }
+        let spec = self
+            .router
+            .route(&object.bucket, &object.key)
+            .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?;
         report.table = Some(spec.ident.to_string());
-        let store = self.stores.bucket(&object.bucket)?;
+        if let Some(at) = object.event_time_ms {
+            let age = chrono::Utc::now().timestamp_millis() - at;
+            if age > self.config.redelivery_window_ms {
+                return Err(Fail(Error::Expired {
+                    object: object.url(),
+                    hours: age / 3_600_000,
+                    window_hours: self.config.redelivery_window_ms / 3_600_000,
+                }));
+            }
+        }
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
-            let path = object_store::path::Path::from(object.key.as_str());
-            let meta = store.head(&path).await.map_err(|e| Error::Read {
-                object: object.url(),
-                source: e,
-            })?;
-            object.etag = object.etag.or(meta.e_tag.as_deref().map(normalize_etag));
-            object.version_id = object.version_id.or(meta.version);
+            let meta = self.landing.head(&object).await.map_err(landing_outcome)?;
+            object.etag = object.etag.or(meta.etag);
+            object.version_id = object.version_id.or(meta.version_id);
             object.size = Some(meta.size);
             report.bytes_in = meta.size;
+            if object.key.ends_with('/') && meta.size == 0 {
+                return Err(Skip(
+                    SkipReason::FolderMarker,
+                    format!(
+                        "{}: a folder marker (zero-byte key ending in `/`), not data",
+                        object.url()
+                    ),
+                ));
+            }
         }
+        self.ingest_version(object, spec, report).await
+    }
+
+    async fn ingest_version(
+        &self,
+        object: ObjectRef,
+        spec: &TableSpec,
+        report: &mut ObjectReport,
+    ) -> Result<(), Outcome> {
         let table = load_or_create(self.catalog.as_ref(), spec).await?;
         if let Some(snapshot_id) = find_committed(&table, &object.idempotency_key()) {
             report.status = ObjectStatus::Duplicate;
@@ -219,8 +319,7 @@ impl Ingestor {
             return Ok(());
         }
         let table = if spec.contract.unknown_columns == UnknownColumns::Evolve {
-            self.evolve_schema(table, spec, &object, store.clone())
-                .await?
+            self.evolve_schema(table, spec, &object).await?
         } else {
             table
         };
@@ -232,9 +331,15 @@ impl Ingestor {
 
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let decoded = async {
-            let mut decoder =
-                ObjectDecoder::open(store, &object, spec, arrow_schema, self.config.batch_rows)
-                    .await?;
+            let mut decoder = ObjectDecoder::open(
+                self.landing.clone(),
+                &object,
+                spec,
+                arrow_schema,
+                self.config.batch_rows,
+                self.config.limits,
+            )
+            .await?;
             while let Some(c) = decoder.next_batch().await? {
                 report.rows_read += c.rows_read as u64;
                 if c.batch.num_rows() > 0 {
@@ -248,21 +353,36 @@ impl Ingestor {
                     qsink.write(&records).await?;
                 }
             }
-            Ok::<(), Error>(())
+            report.missing_columns = decoder.missing_columns();
+            report.unknown_columns = decoder.unknown_columns().to_vec();
+            let files = sink.close().await?;
+            if files.len() > self.config.limits.max_files_per_object {
+                return Err(Error::Format(FormatError::Limit {
+                    object: object.url(),
+                    limit: "FLOE_MAX_FILES_PER_OBJECT",
+                    message: format!(
+                        "the object writes {} data files (one per partition and target size), more than {}",
+                        files.len(),
+                        self.config.limits.max_files_per_object
+                    ),
+                }));
+            }
+            Ok::<_, Error>(files)
         }
         .await;
-        match decoded {
-            Ok(()) => {}
+        let files = match decoded {
+            Ok(files) => files,
+            Err(Error::Format(FormatError::Source(e))) => return Err(landing_outcome(e)),
             Err(Error::Format(e)) if !e.is_retryable() => {
                 // Unreadable as a whole: keep the object, record why, write nothing to the table.
                 // Data files written so far stay uncommitted (orphans for maintenance to remove).
                 return self
                     .quarantine_object(&object, &table_name, e, report)
-                    .await;
+                    .await
+                    .map_err(Fail);
             }
-            Err(e) => return Err(e),
-        }
-        let files = sink.close().await?;
+            Err(e) => return Err(Fail(e)),
+        };
         report.files = files.len();
         report.bytes_out = files.iter().map(|f| f.file_size_in_bytes()).sum();
         // Quarantine first: if we die between the two commits, the redelivery skips the
@@ -270,6 +390,9 @@ impl Ingestor {
         if let Some((qtable, qfiles)) = qsink.finish().await? {
             self.hand_off(&qtable, qfiles, &object, report.rows_quarantined)
                 .await?;
+        }
+        if !report.missing_columns.is_empty() {
+            tracing::warn!(object = %object.url(), columns = ?report.missing_columns, "table columns missing from the object were stored as nulls");
         }
         report.status = ObjectStatus::Committed;
         if !files.is_empty() {
@@ -292,25 +415,37 @@ impl Ingestor {
         Ok(())
     }
 
-    /// `unknown_columns = "evolve"`: adds the object's extra columns to the table as nullable
-    /// strings (one schema-update commit), then returns the reloaded table.
+    /// `unknown_columns = "evolve"`: adds the object's extra columns (CSV header, Parquet schema,
+    /// every JSON key of every record) to the table as nullable strings (one schema-update
+    /// commit), then returns the reloaded table.
     async fn evolve_schema(
         &self,
         table: iceberg::table::Table,
         spec: &TableSpec,
         object: &ObjectRef,
-        store: Arc<dyn object_store::ObjectStore>,
     ) -> Result<iceberg::table::Table, Error> {
         use iceberg::spec::{PrimitiveType, Type};
         use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         // An unreadable object is dealt with by the main pass; nothing to evolve from it.
-        let Ok(decoder) =
-            ObjectDecoder::open(store, object, spec, arrow_schema, self.config.batch_rows).await
-        else {
-            return Ok(table);
+        let opened = ObjectDecoder::open(
+            self.landing.clone(),
+            object,
+            spec,
+            arrow_schema,
+            self.config.batch_rows,
+            self.config.limits,
+        )
+        .await;
+        let mut unknown = match opened {
+            Ok(decoder) => match decoder.scan_unknown_columns().await {
+                Ok(u) => u,
+                Err(e) if e.is_retryable() => return Err(e.into()),
+                Err(_) => return Ok(table),
+            },
+            Err(e) if e.is_retryable() => return Err(e.into()),
+            Err(_) => return Ok(table),
         };
-        let mut unknown = decoder.unknown_columns().to_vec();
         for attempt in 1..=self.config.commit_max_attempts {
             let current = self.catalog.load_table(&spec.ident).await?;
             unknown.retain(|c| {
@@ -355,9 +490,9 @@ impl Ingestor {
         rows: u64,
     ) -> Result<Handoff, Error> {
         if let Some(queue) = &self.queue {
-            let requests = CommitRequest::for_files(table, object, rows, files)?;
+            let request = CommitRequest::for_files(table, object, rows, files).await?;
             queue
-                .send(&requests)
+                .send(std::slice::from_ref(&request))
                 .await
                 .map_err(|message| Error::Queue {
                     object: object.url(),
@@ -392,7 +527,7 @@ impl Ingestor {
             .quarantine_url
             .clone()
             .unwrap_or_else(|| format!("s3://{}/_floe_quarantine", object.bucket));
-        let copied = crate::quarantine::copy_object(&self.stores, object, &dest)
+        let copied = crate::quarantine::copy_object(&self.landing, object, &dest)
             .await
             .map_err(|message| Error::Quarantine {
                 object: object.url(),
@@ -453,6 +588,8 @@ impl Ingestor {
                             });
                         }
                         Ok(objects) => {
+                            // Skipped objects (folder markers, no route, superseded) are reported,
+                            // counted and acknowledged: redelivering them would change nothing.
                             let mut failed = false;
                             for o in objects {
                                 let r = self.ingest(o).await;
@@ -528,6 +665,35 @@ impl<'a> QuarantineSink<'a> {
             None => Ok(None),
             Some((table, _, sink)) => Ok(Some((table, sink.close().await?))),
         }
+    }
+}
+
+/// Why `ingest_into` stopped early.
+enum Outcome {
+    /// Not ingested, for good (reported as `skipped`).
+    Skip(SkipReason, String),
+    /// Failed (reported as `failed`, retryable or not).
+    Fail(Error),
+}
+use Outcome::{Fail, Skip};
+
+impl From<Error> for Outcome {
+    fn from(e: Error) -> Self {
+        Fail(e)
+    }
+}
+
+impl From<iceberg::Error> for Outcome {
+    fn from(e: iceberg::Error) -> Self {
+        Fail(e.into())
+    }
+}
+
+fn landing_outcome(e: LandingError) -> Outcome {
+    match e {
+        LandingError::Superseded { .. } => Skip(SkipReason::Superseded, e.to_string()),
+        LandingError::NotFound { .. } => Skip(SkipReason::NotFound, e.to_string()),
+        LandingError::Other { .. } => Fail(Error::Format(FormatError::Source(e))),
     }
 }
 

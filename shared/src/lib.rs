@@ -13,8 +13,10 @@ pub mod committer;
 pub mod config;
 pub mod contract;
 pub mod event;
+pub mod exact;
 pub mod format;
 pub mod ingest;
+pub mod landing;
 #[cfg(feature = "maintenance")]
 pub mod maintenance;
 pub mod metrics;
@@ -85,6 +87,17 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The event is older than the redelivery window: its idempotency key may have expired, so
+    /// ingesting it could add its rows a second time. Refused (not retryable).
+    #[error("{object}: the event is {hours} h old, beyond the redelivery window of {window_hours} h (FLOE_REDELIVERY_WINDOW_HOURS); refused so its rows cannot land twice")]
+    Expired {
+        /// The object.
+        object: String,
+        /// The event's age.
+        hours: i64,
+        /// The window.
+        window_hours: i64,
+    },
     /// Arrow error building batches.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -106,7 +119,7 @@ impl Error {
             #[cfg(feature = "maintenance")]
             Error::Maintenance(_) => true,
             Error::Quarantine { .. } | Error::Queue { .. } => true,
-            Error::Arrow(_) => false,
+            Error::Arrow(_) | Error::Expired { .. } => false,
         }
     }
 }

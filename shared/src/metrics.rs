@@ -57,6 +57,54 @@ pub fn emit_object(function: &str, r: &crate::ingest::ObjectReport) {
                 ("BytesOut", "Bytes", r.bytes_out as f64),
                 ("DurationMs", "Milliseconds", r.duration_ms as f64),
                 ("DataFiles", "Count", r.files as f64),
+                (
+                    "ObjectsSkipped",
+                    "Count",
+                    if r.skipped.is_some() { 1.0 } else { 0.0 }
+                ),
+                ("MissingColumns", "Count", r.missing_columns.len() as f64),
+                ("UnknownColumns", "Count", r.unknown_columns.len() as f64),
+            ],
+            chrono::Utc::now().timestamp_millis(),
+        )
+    );
+    if let Some(reason) = r.skipped {
+        let reason = serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!(
+            "{}",
+            emf_line(
+                &[
+                    ("Function", function),
+                    ("Table", table),
+                    ("Reason", &reason)
+                ],
+                &[("ObjectsSkipped", "Count", 1.0)],
+                chrono::Utc::now().timestamp_millis(),
+            )
+        );
+    }
+}
+
+/// Writes a refused commit request (`CommitRequestsRefused` by reason: alarm on it).
+pub fn emit_refused(r: &crate::committer::RefusedRequest) {
+    println!(
+        "{}",
+        emf_line(
+            &[
+                ("Function", "commit"),
+                ("Table", r.table.as_deref().unwrap_or("unknown")),
+                ("Reason", r.code)
+            ],
+            &[
+                ("CommitRequestsRefused", "Count", 1.0),
+                (
+                    "CommitRequestsDeadLettered",
+                    "Count",
+                    if r.dead_lettered { 1.0 } else { 0.0 }
+                ),
             ],
             chrono::Utc::now().timestamp_millis(),
         )

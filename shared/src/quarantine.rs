@@ -7,13 +7,11 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::SchemaRef;
 use iceberg::TableIdent;
-use object_store::{ObjectStoreExt, WriteMultipart};
 
 use crate::contract::ErrorCode;
 use crate::format::{FormatError, RejectedRow};
 use crate::source::ObjectRef;
 use crate::spec::{SpecError, TableSpec};
-use crate::storage::Stores;
 
 /// The quarantine table's spec: one row per rejected record or unreadable object.
 pub fn quarantine_spec(ident: &TableIdent) -> Result<TableSpec, SpecError> {
@@ -92,6 +90,7 @@ impl QuarantineRecord {
                 Some(field.clone()).filter(|f| !f.is_empty()),
             ),
             FormatError::Decode { record, .. } => (ErrorCode::Undecodable, Some(*record), None),
+            FormatError::Limit { .. } => (ErrorCode::LimitExceeded, None, None),
             _ => (ErrorCode::Undecodable, None, None),
         };
         Self {
@@ -157,42 +156,21 @@ pub fn quarantine_batch(
     RecordBatch::try_new(schema.clone(), columns)
 }
 
-/// Copies an object whole (streamed, multipart) to `{quarantine_url}/{bucket}/{key}`; returns the URL.
+/// Copies an object version whole (server-side, pinned like every landing read) to
+/// `{quarantine_url}/{bucket}/{key}` (a hashed key when that is too long); returns the URL.
 pub async fn copy_object(
-    stores: &Stores,
+    landing: &crate::landing::Landing,
     object: &ObjectRef,
     quarantine_url: &str,
 ) -> Result<String, String> {
-    use futures::StreamExt;
-    let dest = format!(
-        "{}/{}/{}",
-        quarantine_url.trim_end_matches('/'),
-        object.bucket,
-        object.key
-    );
-    let src_store = stores.bucket(&object.bucket).map_err(|e| e.to_string())?;
-    let (dst_store, dst_path) = stores.for_url(&dest).map_err(|e| e.to_string())?;
-    let get = src_store
-        .get(&object_store::path::Path::from(object.key.as_str()))
+    let rest = quarantine_url
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("quarantine location `{quarantine_url}` must be an s3:// URL"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let key = crate::landing::quarantine_key(prefix, object);
+    landing
+        .copy(object, bucket, &key)
         .await
-        .map_err(|e| format!("read {}: {e}", object.url()))?;
-    let upload = dst_store
-        .put_multipart(&dst_path)
-        .await
-        .map_err(|e| format!("write {dest}: {e}"))?;
-    let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
-    let mut stream = get.into_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| format!("read {}: {e}", object.url()))?;
-        writer
-            .wait_for_capacity(2)
-            .await
-            .map_err(|e| format!("write {dest}: {e}"))?;
-        writer.write(&chunk);
-    }
-    writer
-        .finish()
-        .await
-        .map_err(|e| format!("write {dest}: {e}"))?;
-    Ok(dest)
+        .map_err(|e| e.to_string())?;
+    Ok(format!("s3://{bucket}/{key}"))
 }

@@ -11,15 +11,20 @@ use sha2::{Digest, Sha256};
 
 use crate::source::ObjectRef;
 
-/// Data files per request: keeps a message well under SQS's size limit (~1.5 KiB per file).
-pub const FILES_PER_REQUEST: usize = 100;
+/// Largest message body sent inline. Past it (many files, wide tables) the data-file list goes to
+/// a JSON object in the table's location and the message carries its path: a request is one
+/// message whatever the file count or width, well under SQS's 256 KiB limit.
+pub const MAX_INLINE_BYTES: usize = 64 * 1024;
 
-/// One commit request.
+/// Folder (under the table location) holding data-file lists of large commit requests.
+pub const REQUEST_LISTS_DIR: &str = "data/_floe_commit_requests";
+
+/// One commit request: every data file one object version wrote to one table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CommitRequest {
     /// `namespace.table`.
     pub table: String,
-    /// Idempotency key of this request (the source's key, plus `#part=i/n` when split).
+    /// Idempotency key of the source object version.
     pub idempotency_key: String,
     /// The source object.
     pub source: ObjectRef,
@@ -27,64 +32,66 @@ pub struct CommitRequest {
     pub rows: u64,
     /// Partition spec the files were written with.
     pub partition_spec_id: i32,
-    /// Data files as Iceberg's JSON (`serialize_data_file_to_json`).
+    /// Data files as Iceberg's JSON (`serialize_data_file_to_json`), when sent inline.
+    #[serde(default)]
     pub data_files: Vec<String>,
-    /// When ingest sent it (epoch ms), for end-to-end latency.
+    /// Where the data-file list is (a JSON array of the same strings), when not inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_files_url: Option<String>,
+    /// Number of data files (inline or listed).
+    #[serde(default)]
+    pub file_count: usize,
+    /// When ingest sent it (epoch ms): end-to-end latency, and the age past which it is refused.
     pub sent_at_ms: i64,
 }
 
 impl CommitRequest {
-    /// Requests for `files` written to `table` from `source` (split every [`FILES_PER_REQUEST`]).
-    pub fn for_files(
+    /// The request for `files` written to `table` from `source`. A file list too large to send
+    /// inline is written to the table location first.
+    pub async fn for_files(
         table: &Table,
         source: &ObjectRef,
         rows: u64,
         files: Vec<DataFile>,
-    ) -> Result<Vec<Self>, iceberg::Error> {
+    ) -> Result<Self, iceberg::Error> {
         let meta = table.metadata();
         let spec = meta.default_partition_spec();
         let partition_type = spec.partition_type(meta.current_schema())?;
-        let chunks: Vec<Vec<DataFile>> = files
-            .chunks(FILES_PER_REQUEST)
-            .map(|c| c.to_vec())
-            .collect();
-        let parts = chunks.len();
-        let total_records: u64 = chunks.iter().flatten().map(|f| f.record_count()).sum();
-        let key = source.idempotency_key();
-        let sent_at_ms = chrono::Utc::now().timestamp_millis();
-        chunks
+        let file_count = files.len();
+        let data_files: Vec<String> = files
             .into_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let chunk_rows: u64 = chunk.iter().map(|f| f.record_count()).sum();
-                Ok(CommitRequest {
-                    table: table.identifier().to_string(),
-                    idempotency_key: if parts > 1 {
-                        format!("{key}#part={}/{parts}", i + 1)
-                    } else {
-                        key.clone()
-                    },
-                    source: source.clone(),
-                    rows: if parts > 1 && total_records > 0 {
-                        chunk_rows
-                    } else {
-                        rows
-                    },
-                    partition_spec_id: spec.spec_id(),
-                    data_files: chunk
-                        .into_iter()
-                        .map(|f| {
-                            serialize_data_file_to_json(f, &partition_type, meta.format_version())
-                        })
-                        .collect::<Result<_, _>>()?,
-                    sent_at_ms,
-                })
-            })
-            .collect()
+            .map(|f| serialize_data_file_to_json(f, &partition_type, meta.format_version()))
+            .collect::<Result<_, _>>()?;
+        let mut request = CommitRequest {
+            table: table.identifier().to_string(),
+            idempotency_key: source.idempotency_key(),
+            source: source.clone(),
+            rows,
+            partition_spec_id: spec.spec_id(),
+            data_files,
+            data_files_url: None,
+            file_count,
+            sent_at_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        let size: usize = request.data_files.iter().map(|f| f.len() + 4).sum();
+        if size > MAX_INLINE_BYTES {
+            let url = format!(
+                "{}/{REQUEST_LISTS_DIR}/{}.json",
+                meta.location().trim_end_matches('/'),
+                uuid::Uuid::now_v7()
+            );
+            let body = serde_json::to_vec(&request.data_files)
+                .map_err(|e| iceberg::Error::new(iceberg::ErrorKind::Unexpected, e.to_string()))?;
+            table.file_io().new_output(&url)?.write(body.into()).await?;
+            request.data_files = Vec::new();
+            request.data_files_url = Some(url);
+        }
+        Ok(request)
     }
 
-    /// The data files, decoded against `table`'s metadata.
-    pub fn data_files(&self, table: &Table) -> Result<Vec<DataFile>, iceberg::Error> {
+    /// The data files, decoded against `table`'s metadata (read from the list object when the
+    /// request points at one).
+    pub async fn data_files(&self, table: &Table) -> Result<Vec<DataFile>, iceberg::Error> {
         let meta = table.metadata();
         let spec = meta
             .partition_spec_by_id(self.partition_spec_id)
@@ -96,7 +103,21 @@ impl CommitRequest {
             })?;
         let schema = meta.current_schema();
         let partition_type = spec.partition_type(schema)?;
-        self.data_files
+        let listed: Vec<String>;
+        let jsons = match &self.data_files_url {
+            None => &self.data_files,
+            Some(url) => {
+                let bytes = table.file_io().new_input(url)?.read().await?;
+                listed = serde_json::from_slice(&bytes).map_err(|e| {
+                    iceberg::Error::new(
+                        iceberg::ErrorKind::DataInvalid,
+                        format!("data-file list {url}: {e}"),
+                    )
+                })?;
+                &listed
+            }
+        };
+        jsons
             .iter()
             .map(|json| {
                 deserialize_data_file_from_json(
@@ -109,12 +130,15 @@ impl CommitRequest {
             .collect()
     }
 
-    /// SQS FIFO `MessageDeduplicationId`: hex SHA-256 of the idempotency key (≤ 128 chars).
+    /// SQS FIFO `MessageDeduplicationId`: hex SHA-256 of the table and the idempotency key, so
+    /// the table's and the quarantine table's requests of one object never collide, even on a
+    /// queue with `DeduplicationScope=queue`.
     pub fn deduplication_id(&self) -> String {
-        Sha256::digest(self.idempotency_key.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let mut h = Sha256::new();
+        h.update(self.table.as_bytes());
+        h.update(b"\n");
+        h.update(self.idempotency_key.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -151,6 +175,16 @@ impl SqsQueue {
         what: &str,
     ) -> Result<(), String> {
         let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
+        self.send_body(body, fifo, what).await
+    }
+
+    /// Sends a message body as it is (e.g. a refused request, to the DLQ).
+    pub async fn send_body(
+        &self,
+        body: String,
+        fifo: Option<(&str, String)>,
+        what: &str,
+    ) -> Result<(), String> {
         let (group, dedup) = fifo.map_or((None, None), |(g, d)| (Some(g.to_string()), Some(d)));
         self.client
             .send_message()
@@ -160,7 +194,13 @@ impl SqsQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| format!("send {what} to {}: {e}", self.url))?;
+            .map_err(|e| {
+                format!(
+                    "send {what} to {}: {}",
+                    self.url,
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                )
+            })?;
         Ok(())
     }
 }
@@ -182,7 +222,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deduplication_id_is_stable_and_short() {
+    fn deduplication_id_is_stable_short_and_unique_per_table() {
         let r = CommitRequest {
             table: "a.b".into(),
             idempotency_key: "s3://b/k#etag=e".into(),
@@ -190,10 +230,17 @@ mod tests {
             rows: 1,
             partition_spec_id: 0,
             data_files: vec![],
+            data_files_url: None,
+            file_count: 0,
             sent_at_ms: 0,
         };
         assert_eq!(r.deduplication_id(), r.clone().deduplication_id());
         assert_eq!(r.deduplication_id().len(), 64);
+        let quarantine = CommitRequest {
+            table: "a.quarantine".into(),
+            ..r.clone()
+        };
+        assert_ne!(r.deduplication_id(), quarantine.deduplication_id());
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<CommitRequest>(&json).unwrap(), r);
     }

@@ -25,6 +25,10 @@ pub struct ObjectRef {
     /// Content-Encoding, when known (gzip/zstd detection for keys without an extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_encoding: Option<String>,
+    /// When S3 created the event (epoch ms), when the event says: an event older than the
+    /// redelivery window is refused (its idempotency key may have expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time_ms: Option<i64>,
 }
 
 impl ObjectRef {
@@ -38,6 +42,7 @@ impl ObjectRef {
             sequencer: None,
             size: None,
             content_encoding: None,
+            event_time_ms: None,
         }
     }
 

@@ -104,13 +104,14 @@ pub struct ColumnSpec {
     /// Timestamps given as epoch numbers in this unit: `s`, `ms`, `us` or `ns`.
     #[serde(default)]
     pub epoch: Option<String>,
-    /// Treat an empty string as null (default true).
-    #[serde(default = "yes")]
-    pub empty_as_null: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// Treat an empty string as null (default: true for every type but `string`, where `""` is
+    /// a value and is stored as one).
+    #[serde(default)]
+    pub empty_as_null: Option<bool>,
+    /// Opt-in rounding for decimal values with more fractional digits than the column's scale:
+    /// `"half_up"` (half away from zero). Without it such values are quarantined (`lossy_value`).
+    #[serde(default)]
+    pub rounding: Option<String>,
 }
 
 /// What to do with columns the object has and the table lacks.
@@ -130,9 +131,13 @@ pub enum UnknownColumns {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingColumns {
-    /// Fill nullable columns with null; a missing required column rejects the object (default).
+    /// Fill nullable columns with null; a missing required column rejects the object, and so does
+    /// a missing column while the object has a column the table lacks (a renamed or re-cased
+    /// header would otherwise land as a column of nulls) (default).
     #[default]
     Null,
+    /// Fill nullable columns with null even when the object has unknown columns.
+    Fill,
     /// Any missing column rejects the object.
     Reject,
 }
@@ -168,6 +173,8 @@ pub struct ContractSpec {
     pub missing_columns: MissingColumns,
     /// SQL row rules.
     pub rules: Vec<RuleSpec>,
+    /// Match object columns / keys to table columns ignoring ASCII case (default false).
+    pub case_insensitive: bool,
 }
 
 /// One partition field.
@@ -280,6 +287,41 @@ impl TableSpec {
         if raw.columns.is_empty() {
             return Err(invalid("`columns` must list at least one column".into()));
         }
+        if let Some(p) = raw.prefixes.iter().find(|p| p.trim().is_empty()) {
+            return Err(invalid(format!(
+                "prefix `{p}` is empty: it would route every key of the bucket to this table"
+            )));
+        }
+        let path_like = |n: &str| {
+            n.is_empty()
+                || n.contains(['/', '\\', '\0'])
+                || n == "."
+                || n == ".."
+                || n.chars().any(char::is_control)
+        };
+        if path_like(&raw.name) {
+            return Err(invalid(format!(
+                "table name `{}` must not be empty or hold `/`, `\\`, `..` or control characters (it becomes part of storage paths)",
+                raw.name
+            )));
+        }
+        if let Some(ns) = &raw.namespace {
+            if ns.split('.').any(path_like) {
+                return Err(invalid(format!(
+                    "namespace `{ns}` must not hold empty parts, `/`, `\\`, `..` or control characters"
+                )));
+            }
+        }
+        for (what, c) in [("delimiter", raw.csv.delimiter), ("quote", raw.csv.quote)]
+            .into_iter()
+            .chain(raw.csv.escape.map(|e| ("escape", e)))
+        {
+            if !c.is_ascii() {
+                return Err(invalid(format!(
+                    "csv {what} `{c}` must be a single ASCII character (one byte)"
+                )));
+            }
+        }
         let mut fields = Vec::with_capacity(raw.columns.len());
         let mut seen = HashMap::new();
         for (i, c) in raw.columns.iter().enumerate() {
@@ -288,6 +330,12 @@ impl TableSpec {
             }
             let ty = parse_primitive(&c.type_name)
                 .map_err(|m| invalid(format!("column `{}`: {m}", c.name)))?;
+            if matches!(ty, PrimitiveType::Uuid | PrimitiveType::Fixed(_)) {
+                return Err(invalid(format!(
+                    "column `{}`: type `{}` is not supported for ingest yet (values could not be stored exactly); use `string` or `binary`",
+                    c.name, c.type_name
+                )));
+            }
             let id = i as i32 + 1;
             let mut f = if c.required {
                 NestedField::required(id, &c.name, Type::Primitive(ty))
@@ -337,8 +385,34 @@ impl TableSpec {
             checks: raw.checks,
             schema,
         };
-        spec.partition_spec().map_err(invalid)?;
+        if spec.format == Some(InputFormat::Parquet)
+            && spec.compression.is_some_and(|c| c != Compression::None)
+        {
+            return Err(invalid(
+                "`format = \"parquet\"` with `compression`: Parquet objects are not wrapped in gzip/zstd (Parquet compresses internally)".into(),
+            ));
+        }
+        let unbound = spec.partition_spec().map_err(invalid)?;
+        // Bind it now: a transform that does not fit its column (day on a string, bucket[0])
+        // fails here, naming the spec, instead of on every object.
+        for p in &spec.partition {
+            if let Ok(Transform::Bucket(0) | Transform::Truncate(0)) =
+                Transform::from_str(&p.transform)
+            {
+                return Err(invalid(format!(
+                    "partition on `{}`: `{}` needs a width of at least 1",
+                    p.column, p.transform
+                )));
+            }
+        }
+        iceberg::spec::PartitionSpec::builder(spec.schema.clone())
+            .add_unbound_fields(unbound.fields().iter().cloned())
+            .and_then(|b| b.build())
+            .map_err(|e| invalid(format!("partition spec: {e}")))?;
         spec.sort_order().map_err(invalid)?;
+        for (k, v) in &spec.properties {
+            check_writer_property(k, v).map_err(invalid)?;
+        }
         // Column rules and SQL rules are checked here, so a bad spec fails at init, not per object.
         let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema)
             .map_err(|e| invalid(e.to_string()))?;
@@ -442,6 +516,30 @@ fn transform_suffix(t: &Transform) -> String {
         Transform::Bucket(_) => "bucket".into(),
         Transform::Truncate(_) => "trunc".into(),
         other => other.to_string(),
+    }
+}
+
+/// Table properties Floe's writer reads must parse, or every object would fail at write time.
+fn check_writer_property(key: &str, value: &str) -> Result<(), String> {
+    let positive = |v: &str| v.parse::<u64>().ok().filter(|n| *n > 0).is_some();
+    let ok = match key {
+        "write.target-file-size-bytes"
+        | "write.parquet.row-group-size-bytes"
+        | "write.parquet.page-size-bytes"
+        | "write.parquet.dict-size-bytes"
+        | "write.parquet.page-row-limit" => positive(value),
+        "write.parquet.compression-codec" => matches!(
+            value.to_ascii_lowercase().as_str(),
+            "zstd" | "snappy" | "gzip" | "uncompressed" | "none" | "lz4" | "brotli"
+        ),
+        "write.parquet.compression-level" => value.parse::<i32>().is_ok(),
+        "write.format.default" => value.eq_ignore_ascii_case("parquet"),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("table property `{key}` = `{value}` is not valid"))
     }
 }
 

@@ -114,7 +114,6 @@ impl Ingestor {
             Err(_) => spec.schema.clone(),
         };
         let arrow_schema = Arc::new(schema_to_arrow_schema(&schema)?);
-        let store = self.stores.bucket(&object.bucket)?;
         let note = |r: QuarantineRecord, report: &mut ValidationReport| {
             *report
                 .counts
@@ -125,9 +124,15 @@ impl Ingestor {
             }
         };
         let result = async {
-            let mut decoder =
-                ObjectDecoder::open(store, object, spec, arrow_schema, self.config.batch_rows)
-                    .await?;
+            let mut decoder = ObjectDecoder::open(
+                self.landing.clone(),
+                object,
+                spec,
+                arrow_schema,
+                self.config.batch_rows,
+                self.config.limits,
+            )
+            .await?;
             while let Some(c) = decoder.next_batch().await? {
                 report.rows_read += c.rows_read as u64;
                 report.rows_valid += c.batch.num_rows() as u64;

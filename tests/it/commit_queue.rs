@@ -86,10 +86,11 @@ async fn queued_commits_land_once_and_interleave_with_direct_commits() {
         }
         statuses
     });
+    let settings = floe::committer::CommitSettings::new(30, 3_600_000);
     let mut failed = Vec::new();
     let mut committed = 0;
     for batch in messages.chunks(10) {
-        let (response, report) = commit::handle(catalog.clone(), 30, sqs_event(batch)).await;
+        let (response, report) = commit::handle(catalog.clone(), &settings, sqs_event(batch)).await;
         failed.extend(
             response
                 .batch_item_failures
@@ -98,7 +99,7 @@ async fn queued_commits_land_once_and_interleave_with_direct_commits() {
         );
         committed += report.tables.iter().map(|t| t.committed).sum::<usize>();
         // A batch whose response was lost is delivered again: nothing is applied twice.
-        let (again, report) = commit::handle(catalog.clone(), 30, sqs_event(batch)).await;
+        let (again, report) = commit::handle(catalog.clone(), &settings, sqs_event(batch)).await;
         assert!(report.tables.iter().all(|t| t.committed == 0), "{report:?}");
         assert_eq!(
             again.batch_item_failures.len(),

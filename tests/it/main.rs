@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per capability. They need the real S3 server that
 //! `make test` (scripts/test.sh) starts; see support.rs.
+#![recursion_limit = "256"]
 
 mod checks;
 mod commit_queue;
@@ -9,6 +10,7 @@ mod errors;
 mod formats;
 mod handler;
 mod idempotency;
+mod integrity;
 mod maintenance;
 mod sales;
 mod support;

@@ -66,9 +66,15 @@ async fn load_small_files(env: &TestEnv, prefix: &str, objs: &[Vec<Sale>], per_c
             .map(|(i, r)| CommitMessage {
                 message_id: i.to_string(),
                 request: Ok(r.clone()),
+                body: String::new(),
             })
             .collect();
-        let report = commit_messages(ingestor.catalog(), messages, 10).await;
+        let report = commit_messages(
+            ingestor.catalog(),
+            messages,
+            &floe::committer::CommitSettings::new(10, 3_600_000),
+        )
+        .await;
         assert!(report.failed_message_ids.is_empty(), "{report:?}");
     }
 }

@@ -131,6 +131,38 @@ impl TestEnv {
             .expect("put object");
     }
 
+    /// Uploads with aws-sdk-s3: the key goes to S3 exactly as given (no client-side re-encoding
+    /// like object_store's `Path`), as a user's own tools would upload it. Returns the ETag.
+    pub async fn put_raw(&self, key: &str, bytes: Vec<u8>) -> String {
+        let out = self
+            .s3_client()
+            .await
+            .put_object()
+            .bucket(LANDING)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "put {key:?}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            });
+        out.e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string()
+    }
+
+    /// A plain aws-sdk-s3 client on the test S3 server.
+    pub async fn s3_client(&self) -> aws_sdk_s3::Client {
+        floe::landing::Landing::new(&self.config().s3)
+            .await
+            .client()
+            .clone()
+    }
+
     pub fn ident(&self, table: &str) -> TableIdent {
         TableIdent::from_strs(["it", table]).unwrap()
     }

@@ -6,34 +6,36 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use floe::catalog::DynCatalog;
-use floe::committer::{commit_messages, CommitBatchReport, CommitMessage};
+use floe::committer::{commit_messages, CommitBatchReport, CommitMessage, CommitSettings};
 use floe::queue::CommitRequest;
 use lambda_runtime::LambdaEvent;
 
 /// Decodes the batch, commits it, and returns the partial batch response plus the report.
 pub async fn handle(
     catalog: Arc<DynCatalog>,
-    max_attempts: u32,
+    settings: &CommitSettings,
     event: LambdaEvent<SqsEvent>,
 ) -> (SqsBatchResponse, CommitBatchReport) {
     let messages = event
         .payload
         .records
         .into_iter()
-        .map(|m| CommitMessage {
-            message_id: m.message_id.unwrap_or_default(),
-            request: m
-                .body
-                .ok_or_else(|| "message has no body".to_string())
-                .and_then(|b| {
-                    serde_json::from_str::<CommitRequest>(&b)
-                        .map_err(|e| format!("not a commit request: {e}"))
-                }),
+        .map(|m| {
+            let body = m.body.unwrap_or_default();
+            CommitMessage {
+                message_id: m.message_id.unwrap_or_default(),
+                request: serde_json::from_str::<CommitRequest>(&body)
+                    .map_err(|e| format!("not a commit request: {e}")),
+                body,
+            }
         })
         .collect();
-    let report = commit_messages(catalog, messages, max_attempts).await;
+    let report = commit_messages(catalog, messages, settings).await;
     for t in &report.tables {
         floe::metrics::emit_commit(t);
+    }
+    for r in &report.refused {
+        floe::metrics::emit_refused(r);
     }
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = report

@@ -1,4 +1,5 @@
 //! Floe commit Lambda: consumes the SQS FIFO commit queue.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use floe::config::Config;
@@ -11,10 +12,13 @@ async fn main() -> Result<(), Error> {
     let catalog = floe::catalog::open_catalog(&config.catalog, &config.s3)
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let attempts = config.commit_max_attempts;
+    let settings = floe::committer::CommitSettings::from_config(&config).await;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let catalog = catalog.clone();
-        async move { Ok::<SqsBatchResponse, Error>(commit::handle(catalog, attempts, event).await.0) }
+        let settings = settings.clone();
+        async move {
+            Ok::<SqsBatchResponse, Error>(commit::handle(catalog, &settings, event).await.0)
+        }
     }))
     .await
 }

@@ -1,4 +1,5 @@
 //! Floe ingest Lambda: S3 ObjectCreated (direct, via SQS, via EventBridge) → Iceberg rows.
+#![recursion_limit = "256"]
 
 use floe::ingest::Ingestor;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

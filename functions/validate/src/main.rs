@@ -1,4 +1,5 @@
 //! Floe validate Lambda: dry-run objects against their table's contract.
+#![recursion_limit = "256"]
 
 use floe::ingest::Ingestor;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

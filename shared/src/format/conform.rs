@@ -10,7 +10,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
 
-use super::FormatError;
+use super::{FormatError, RawBatch};
 use crate::contract::{ColumnContract, ErrorCode, Violation};
 use crate::spec::{MissingColumns, TableSpec, UnknownColumns};
 
@@ -40,31 +40,54 @@ pub struct Conformed {
 #[derive(Debug, Clone)]
 pub struct Conformer {
     table_schema: SchemaRef,
-    /// For each table field, the index of the file column that feeds it.
+    /// For each table field, the index of the batch column that feeds it.
     sources: Vec<Option<usize>>,
     contracts: Vec<ColumnContract>,
     rules: Arc<Vec<crate::rules::CompiledRule>>,
     /// The table schema with every field nullable: rules see rows before bad ones are removed.
     eval_schema: SchemaRef,
     object: String,
+    case_insensitive: bool,
+    unknown_policy: UnknownColumns,
+    missing_policy: MissingColumns,
+    /// Object columns the table lacks (header / file schema, plus JSON keys seen so far).
+    unknown: Vec<String>,
+    /// Table columns the object lacks (header / file schema); for JSON lines, columns no record
+    /// had yet.
+    missing: Vec<String>,
+    /// Per table column, whether some JSON record had its key.
+    seen_key: Vec<bool>,
+    keyed: bool,
 }
 
 impl Conformer {
     /// Plans the mapping and applies the object-level policies; a breach rejects the object.
+    /// `all_columns` are every column of the object, `batch_columns` those its batches carry (the
+    /// projection).
     pub fn new(
         table_schema: SchemaRef,
-        file_columns: &[String],
+        all_columns: &[String],
+        batch_columns: &[String],
         object: String,
         spec: &TableSpec,
     ) -> Result<Self, FormatError> {
+        let case_insensitive = spec.contract.case_insensitive;
+        let same = |a: &str, b: &str| {
+            if case_insensitive {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         let reject = |message: String| FormatError::Rejected {
             object: object.clone(),
             code: ErrorCode::SchemaMismatch,
             message,
         };
-        let unknown: Vec<&String> = file_columns
+        let unknown: Vec<String> = all_columns
             .iter()
-            .filter(|c| table_schema.field_with_name(c).is_err())
+            .filter(|c| !table_schema.fields().iter().any(|f| same(f.name(), c)))
+            .cloned()
             .collect();
         if !unknown.is_empty() && spec.contract.unknown_columns == UnknownColumns::Reject {
             return Err(reject(format!(
@@ -75,12 +98,17 @@ impl Conformer {
         let mut sources = Vec::with_capacity(table_schema.fields().len());
         let mut contracts = Vec::with_capacity(table_schema.fields().len());
         let mut missing = Vec::new();
+        let mut refused = Vec::new();
         for f in table_schema.fields() {
-            let idx = file_columns.iter().position(|c| c == f.name());
-            if idx.is_none()
-                && (!f.is_nullable() || spec.contract.missing_columns == MissingColumns::Reject)
-            {
-                missing.push(f.name());
+            let idx = batch_columns
+                .iter()
+                .position(|c| c == f.name())
+                .or_else(|| batch_columns.iter().position(|c| same(c, f.name())));
+            if idx.is_none() {
+                missing.push(f.name().clone());
+                if !f.is_nullable() || spec.contract.missing_columns == MissingColumns::Reject {
+                    refused.push(f.name().clone());
+                }
             }
             sources.push(idx);
             let column_spec = spec.columns.iter().find(|c| &c.name == f.name());
@@ -91,10 +119,21 @@ impl Conformer {
                 }
             })?);
         }
-        if !missing.is_empty() {
+        if !refused.is_empty() {
             return Err(reject(format!(
                 "columns missing from the object: {}",
-                join(&missing)
+                join(&refused)
+            )));
+        }
+        if !missing.is_empty()
+            && !unknown.is_empty()
+            && spec.contract.missing_columns == MissingColumns::Null
+            && spec.contract.unknown_columns != UnknownColumns::Evolve
+        {
+            return Err(reject(format!(
+                "columns missing from the object: {}; columns not in the table: {} (renamed? match case with `case_insensitive = true`, or accept nulls with `missing_columns = \"fill\"`)",
+                join(&missing),
+                join(&unknown)
             )));
         }
         let eval_schema = nullable(&table_schema);
@@ -108,6 +147,7 @@ impl Conformer {
                 object: object.clone(),
                 message,
             })?;
+        let n = table_schema.fields().len();
         Ok(Self {
             table_schema,
             sources,
@@ -115,23 +155,133 @@ impl Conformer {
             rules: Arc::new(rules),
             eval_schema,
             object,
+            case_insensitive,
+            unknown_policy: spec.contract.unknown_columns,
+            missing_policy: spec.contract.missing_columns,
+            unknown,
+            missing,
+            seen_key: vec![false; n],
+            keyed: false,
         })
+    }
+
+    /// Object columns the table lacks.
+    pub fn unknown_columns(&self) -> &[String] {
+        &self.unknown
+    }
+
+    /// Table columns the object lacks (for JSON lines: that no record so far had).
+    pub fn missing_columns(&self) -> Vec<String> {
+        if !self.keyed {
+            return self.missing.clone();
+        }
+        self.table_schema
+            .fields()
+            .iter()
+            .zip(&self.seen_key)
+            .filter(|(_, seen)| !**seen)
+            .map(|(f, _)| f.name().clone())
+            .collect()
+    }
+
+    /// Whether `name` is a table column (under the table's case rule).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.column_index(name).is_some()
+    }
+
+    fn column_index(&self, name: &str) -> Option<usize> {
+        let fields = self.table_schema.fields();
+        fields.iter().position(|f| f.name() == name).or_else(|| {
+            self.case_insensitive
+                .then(|| {
+                    fields
+                        .iter()
+                        .position(|f| f.name().eq_ignore_ascii_case(name))
+                })
+                .flatten()
+        })
+    }
+
+    /// Record-level key checks of JSON lines: unknown keys under `reject`, and a record that
+    /// lacks a column while it has a key the table lacks (renamed) under the default policy.
+    fn check_keys(&mut self, keys: &[Vec<String>], violations: &mut [Option<Violation>]) {
+        self.keyed = true;
+        let n = self.table_schema.fields().len();
+        for (row, row_keys) in keys.iter().enumerate() {
+            let mut present = vec![false; n];
+            let mut unknown_keys = Vec::new();
+            for k in row_keys {
+                match self.column_index(k) {
+                    Some(i) => present[i] = true,
+                    None => unknown_keys.push(k.clone()),
+                }
+            }
+            for (seen, p) in self.seen_key.iter_mut().zip(&present) {
+                *seen |= *p;
+            }
+            for k in &unknown_keys {
+                if !self.unknown.contains(k) && self.unknown.len() < 1_000 {
+                    self.unknown.push(k.clone());
+                }
+            }
+            if violations[row].is_some() || unknown_keys.is_empty() {
+                continue;
+            }
+            if self.unknown_policy == UnknownColumns::Reject {
+                violations[row] = Some(Violation {
+                    field: unknown_keys[0].clone(),
+                    code: ErrorCode::SchemaMismatch,
+                    message: format!("keys not in the table: {}", join(&unknown_keys)),
+                });
+                continue;
+            }
+            let absent: Vec<&String> = self
+                .table_schema
+                .fields()
+                .iter()
+                .zip(&present)
+                .filter(|(_, p)| !**p)
+                .map(|(f, _)| f.name())
+                .collect();
+            if !absent.is_empty()
+                && self.missing_policy == MissingColumns::Null
+                && self.unknown_policy != UnknownColumns::Evolve
+            {
+                violations[row] = Some(Violation {
+                    field: absent[0].clone(),
+                    code: ErrorCode::SchemaMismatch,
+                    message: format!(
+                        "keys missing: {}; keys not in the table: {} (renamed?)",
+                        join(&absent),
+                        join(&unknown_keys)
+                    ),
+                });
+            }
+        }
     }
 
     /// Conforms `raw`; `records_before` numbers the records.
     pub fn conform(
-        &self,
-        raw: &RecordBatch,
+        &mut self,
+        raw: RawBatch,
         records_before: u64,
     ) -> Result<Conformed, FormatError> {
-        let rows = raw.num_rows();
+        let rows = raw.batch.num_rows();
+        let object = self.object.clone();
         let internal = |e: arrow_schema::ArrowError| FormatError::Field {
-            object: self.object.clone(),
+            object: object.clone(),
             record: records_before + 1,
             field: String::new(),
             message: e.to_string(),
         };
-        let mut violations: Vec<Option<Violation>> = vec![None; rows];
+        let mut violations: Vec<Option<Violation>> = if raw.violations.len() == rows {
+            raw.violations.clone()
+        } else {
+            vec![None; rows]
+        };
+        if let Some(keys) = &raw.keys {
+            self.check_keys(keys, &mut violations);
+        }
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.sources.len());
         for ((field, source), contract) in self
             .table_schema
@@ -143,7 +293,7 @@ impl Conformer {
             let typed = match source {
                 None => new_null_array(field.data_type(), rows),
                 Some(i) => contract
-                    .coerce(raw.column(*i), &mut violations)
+                    .coerce(raw.batch.column(*i), &mut violations)
                     .map_err(internal)?,
             };
             contract.check(&typed, &mut violations).map_err(internal)?;
@@ -157,12 +307,15 @@ impl Conformer {
             )
             .map_err(internal)?;
             for rule in self.rules.iter() {
-                let passed = rule
-                    .evaluate(&eval)
-                    .map_err(|message| FormatError::Unsupported {
-                        object: self.object.clone(),
-                        message,
-                    })?;
+                let passed = match rule.evaluate(&eval) {
+                    Ok(p) => p,
+                    // A rule that errors on some row (division by zero, a failed CAST): find the
+                    // rows one by one; each failing row is quarantined with the error.
+                    Err(_) => {
+                        evaluate_row_by_row(rule, &eval, &mut violations);
+                        continue;
+                    }
+                };
                 if passed.null_count() == 0 && passed.true_count() == rows {
                     continue;
                 }
@@ -181,8 +334,7 @@ impl Conformer {
         let rejected = if good.true_count() == rows {
             Vec::new()
         } else {
-            self.rejected_rows(raw, &mut violations, records_before)
-                .map_err(internal)?
+            rejected_rows(&raw, &mut violations, records_before).map_err(internal)?
         };
         let columns = if rejected.is_empty() {
             columns
@@ -205,44 +357,78 @@ impl Conformer {
             rows_read: rows,
         })
     }
+}
 
-    fn rejected_rows(
-        &self,
-        raw: &RecordBatch,
-        violations: &mut [Option<Violation>],
-        records_before: u64,
-    ) -> Result<Vec<RejectedRow>, arrow_schema::ArrowError> {
-        let names: Vec<String> = raw
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let formatters = raw
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::new();
-        for (i, v) in violations.iter_mut().enumerate() {
-            let Some(violation) = v.take() else { continue };
-            let mut obj = serde_json::Map::new();
-            for ((name, fmt), col) in names.iter().zip(&formatters).zip(raw.columns()) {
-                let value = if col.is_null(i) {
-                    serde_json::Value::Null
-                } else {
-                    fmt.value(i).to_string().into()
-                };
-                obj.insert(name.clone(), value);
-            }
-            out.push(RejectedRow {
-                record: records_before + i as u64 + 1,
-                violation,
-                raw: serde_json::Value::Object(obj).to_string(),
-            });
+/// Evaluates `rule` on each row alone; rows where it errors or fails get a violation.
+fn evaluate_row_by_row(
+    rule: &crate::rules::CompiledRule,
+    eval: &RecordBatch,
+    violations: &mut [Option<Violation>],
+) {
+    for (i, slot) in violations.iter_mut().enumerate() {
+        if slot.is_some() {
+            continue;
         }
-        Ok(out)
+        let message = match rule.evaluate(&eval.slice(i, 1)) {
+            Ok(p) if p.value(0) => continue,
+            Ok(_) => format!("rule `{}` failed: {}", rule.name, rule.sql),
+            Err(e) => format!(
+                "rule `{}` could not be evaluated on this row: {e}",
+                rule.name
+            ),
+        };
+        *slot = Some(Violation {
+            field: rule.name.clone(),
+            code: ErrorCode::RuleFailed,
+            message,
+        });
     }
+}
+
+/// The rejected rows with their raw record: the line as read (JSON lines), else the values
+/// read as a JSON object (column → text or null).
+fn rejected_rows(
+    raw: &RawBatch,
+    violations: &mut [Option<Violation>],
+    records_before: u64,
+) -> Result<Vec<RejectedRow>, arrow_schema::ArrowError> {
+    let batch = &raw.batch;
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for (i, v) in violations.iter_mut().enumerate() {
+        let Some(violation) = v.take() else { continue };
+        let raw_text = match &raw.raw {
+            Some(lines) => lines[i].clone(),
+            None => {
+                let mut obj = serde_json::Map::new();
+                for ((name, fmt), col) in names.iter().zip(&formatters).zip(batch.columns()) {
+                    let value = if col.is_null(i) {
+                        serde_json::Value::Null
+                    } else {
+                        fmt.value(i).to_string().into()
+                    };
+                    obj.insert(name.clone(), value);
+                }
+                serde_json::Value::Object(obj).to_string()
+            }
+        };
+        out.push(RejectedRow {
+            record: records_before + i as u64 + 1,
+            violation,
+            raw: raw_text,
+        });
+    }
+    Ok(out)
 }
 
 /// `schema` with every top-level field nullable.
@@ -305,19 +491,14 @@ mod tests {
     #[test]
     fn splits_good_and_rejected_rows_with_record_numbers() {
         let s = spec("");
-        let c = Conformer::new(
-            table(&s),
-            &["name".into(), "id".into(), "extra".into()],
-            "s3://b/k".into(),
-            &s,
-        )
-        .unwrap();
+        let cols: Vec<String> = vec!["name".into(), "id".into(), "extra".into()];
+        let mut c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();
         let b = raw(&[
             ("name", vec![Some("a"), Some("b"), Some("c")]),
             ("id", vec![Some("1"), Some("x"), None]),
             ("extra", vec![Some("e1"), Some("e2"), Some("e3")]),
         ]);
-        let out = c.conform(&b, 10).unwrap();
+        let out = c.conform(RawBatch::plain(b), 10).unwrap();
         assert_eq!(
             (out.rows_read, out.batch.num_rows(), out.rejected.len()),
             (3, 1, 2)
@@ -341,28 +522,104 @@ mod tests {
     #[test]
     fn object_level_policies_reject_unknown_and_missing_columns() {
         let s = spec("[contract]\nunknown_columns = \"reject\"");
+        let cols: Vec<String> = vec!["id".into(), "zzz".into()];
+        let err = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("s3://b/k") && err.contains("`zzz`"), "{err}");
+        let s = spec("[contract]\nmissing_columns = \"reject\"");
         let err = Conformer::new(
             table(&s),
-            &["id".into(), "zzz".into()],
+            &["id".into()],
+            &["id".into()],
             "s3://b/k".into(),
             &s,
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("s3://b/k") && err.contains("`zzz`"), "{err}");
-        let s = spec("[contract]\nmissing_columns = \"reject\"");
-        let err = Conformer::new(table(&s), &["id".into()], "s3://b/k".into(), &s)
-            .unwrap_err()
-            .to_string();
         assert!(err.contains("missing") && err.contains("`name`"), "{err}");
         let s = spec("");
         assert!(
-            Conformer::new(table(&s), &["id".into()], "s3://b/k".into(), &s).is_ok(),
+            Conformer::new(
+                table(&s),
+                &["id".into()],
+                &["id".into()],
+                "s3://b/k".into(),
+                &s
+            )
+            .is_ok(),
             "nullable column may be missing"
         );
-        let err = Conformer::new(table(&s), &["name".into()], "s3://b/k".into(), &s)
+        let err = Conformer::new(
+            table(&s),
+            &["name".into()],
+            &["name".into()],
+            "s3://b/k".into(),
+            &s,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`id`"), "required column missing: {err}");
+    }
+
+    #[test]
+    fn a_renamed_or_recased_header_is_refused_not_nulled() {
+        let s = spec("");
+        let cols: Vec<String> = vec!["id".into(), "Name".into()];
+        let err = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`id`"), "required column missing: {err}");
+        assert!(
+            err.contains("schema_mismatch") && err.contains("`name`") && err.contains("`Name`"),
+            "{err}"
+        );
+        let s = spec("[contract]\ncase_insensitive = true");
+        let mut c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();
+        let out = c
+            .conform(
+                RawBatch::plain(raw(&[("id", vec![Some("1")]), ("Name", vec![Some("x")])])),
+                0,
+            )
+            .unwrap();
+        assert_eq!(out.batch.num_rows(), 1);
+        assert!(out.batch.column(1).is_valid(0), "Name feeds name");
+        let s = spec("[contract]\nmissing_columns = \"fill\"");
+        let c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();
+        assert_eq!(c.missing_columns(), vec!["name".to_string()]);
+    }
+
+    #[test]
+    fn json_records_with_renamed_or_unknown_keys_are_set_aside() {
+        let cols: Vec<String> = vec!["id".into(), "name".into()];
+        let batch = raw(&[
+            ("id", vec![Some("1"), Some("2")]),
+            ("name", vec![Some("a"), None]),
+        ]);
+        let keyed = |keys: Vec<Vec<&str>>| RawBatch {
+            batch: batch.clone(),
+            raw: Some(vec!["l1".into(), "l2".into()]),
+            keys: Some(
+                keys.into_iter()
+                    .map(|k| k.into_iter().map(String::from).collect())
+                    .collect(),
+            ),
+            violations: vec![None, None],
+        };
+        let s = spec("");
+        let mut c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();
+        let out = c
+            .conform(keyed(vec![vec!["id", "name"], vec!["id", "Name"]]), 0)
+            .unwrap();
+        assert_eq!(out.rejected.len(), 1);
+        assert_eq!(out.rejected[0].violation.code, ErrorCode::SchemaMismatch);
+        assert_eq!(out.rejected[0].raw, "l2", "the raw line is kept intact");
+        let s = spec("[contract]\nunknown_columns = \"reject\"");
+        let mut c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();
+        let out = c
+            .conform(keyed(vec![vec!["id", "name", "x"], vec!["id"]]), 0)
+            .unwrap();
+        assert_eq!(out.rejected.len(), 1);
+        assert_eq!(out.rejected[0].record, 1);
+        assert_eq!(c.unknown_columns(), &["x".to_string()]);
     }
 }

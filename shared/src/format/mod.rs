@@ -9,13 +9,42 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use object_store::{ObjectStore, ObjectStoreExt};
 
 pub use conform::{nullable as nullable_schema, Conformed, Conformer, RejectedRow};
 
+use crate::config::Limits;
+use crate::contract::Violation;
+use crate::landing::{Landing, LandingError};
 use crate::source::ObjectRef;
 use crate::spec::TableSpec;
+
+/// A decoded batch before conforming: the object's columns, and per record what the decoder
+/// already knows (raw text, keys present, a record-level violation).
+#[derive(Debug, Clone)]
+pub struct RawBatch {
+    /// Columns as read (text for CSV / JSON lines, the file's types for Parquet).
+    pub batch: RecordBatch,
+    /// Each record's raw text (JSON lines), kept intact for quarantine.
+    pub raw: Option<Vec<String>>,
+    /// The keys each record has (JSON lines): a key absent differs from a key set to null.
+    pub keys: Option<Vec<Vec<String>>>,
+    /// A violation found while decoding the record (empty: none).
+    pub violations: Vec<Option<Violation>>,
+}
+
+impl RawBatch {
+    /// A batch with nothing known per record.
+    pub fn plain(batch: RecordBatch) -> Self {
+        Self {
+            batch,
+            raw: None,
+            keys: None,
+            violations: Vec::new(),
+        }
+    }
+}
 
 /// The object formats Floe decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +149,19 @@ pub enum FormatError {
         /// What is wrong.
         message: String,
     },
+    /// The object version named by the event cannot be read (superseded, gone, or unreachable).
+    #[error(transparent)]
+    Source(#[from] LandingError),
+    /// The object crosses a configured limit; it is quarantined whole with the limit named.
+    #[error("{object}: limit exceeded ({limit}): {message}")]
+    Limit {
+        /// The object.
+        object: String,
+        /// The environment variable that sets the limit.
+        limit: &'static str,
+        /// What crossed it.
+        message: String,
+    },
     /// A value does not fit its column.
     #[error("{object}: record {record}, field `{field}`: {message}")]
     Field {
@@ -137,13 +179,11 @@ pub enum FormatError {
 impl FormatError {
     /// Whether retrying the object could succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Read {
-                retryable: true,
-                ..
-            }
-        )
+        match self {
+            Self::Read { retryable, .. } => *retryable,
+            Self::Source(e) => e.is_retryable(),
+            _ => false,
+        }
     }
 }
 
@@ -208,7 +248,6 @@ impl ObjectFormat {
 /// Decodes one object into table-shaped record batches.
 pub struct ObjectDecoder {
     inner: DecoderKind,
-    unknown_columns: Vec<String>,
     conformer: Conformer,
     records_emitted: u64,
 }
@@ -219,16 +258,17 @@ enum DecoderKind {
 }
 
 impl ObjectDecoder {
-    /// Opens `object` in `store` for decoding into `table_schema` (an Arrow schema with Iceberg field ids).
+    /// Opens `object` (the version it names) for decoding into `table_schema` (an Arrow schema
+    /// with Iceberg field ids).
     pub async fn open(
-        store: Arc<dyn ObjectStore>,
+        landing: Arc<Landing>,
         object: &ObjectRef,
         spec: &TableSpec,
         table_schema: SchemaRef,
         batch_rows: usize,
+        limits: Limits,
     ) -> Result<Self, FormatError> {
         let name = object.url();
-        let path = object_store::path::Path::from(object.key.as_str());
         let fmt = ObjectFormat::detect(spec, &object.key, object.content_encoding.as_deref())
             .map_err(|message| FormatError::Unsupported {
                 object: name.clone(),
@@ -238,20 +278,15 @@ impl ObjectDecoder {
             InputFormat::Parquet => {
                 let size = match object.size {
                     Some(s) => s,
-                    None => {
-                        store
-                            .head(&path)
-                            .await
-                            .map_err(|e| read_error(&name, e))?
-                            .size
-                    }
+                    None => landing.head(object).await?.size,
                 };
                 let d = parquet_input::ParquetDecoder::open(
-                    store,
-                    path,
+                    landing,
+                    object.clone(),
                     size,
                     &table_schema,
                     batch_rows,
+                    limits,
                     &name,
                 )
                 .await?;
@@ -259,14 +294,11 @@ impl ObjectDecoder {
                 (DecoderKind::Parquet(d), cols)
             }
             InputFormat::Csv | InputFormat::JsonLines => {
-                let get = store.get(&path).await.map_err(|e| read_error(&name, e))?;
+                let body = landing.get(object, None).await?;
                 let mut fmt = fmt;
                 if fmt.compression == Compression::None && object.content_encoding.is_none() {
                     // Neither spec nor key named a compression: the object's Content-Encoding may.
-                    if let Some(enc) = get
-                        .attributes
-                        .get(&object_store::Attribute::ContentEncoding)
-                    {
+                    if let Some(enc) = &body.content_encoding {
                         fmt.compression = Compression::from_str(enc).map_err(|message| {
                             FormatError::Unsupported {
                                 object: name.clone(),
@@ -275,22 +307,26 @@ impl ObjectDecoder {
                         })?;
                     }
                 }
-                let d = text::TextDecoder::open(get, fmt, spec, &table_schema, batch_rows, &name)
-                    .await?;
+                let d = text::TextDecoder::open(
+                    body,
+                    fmt,
+                    spec,
+                    &table_schema,
+                    batch_rows,
+                    limits,
+                    &name,
+                )
+                .await?;
                 let cols = d.file_columns();
                 (DecoderKind::Text(Box::new(d)), cols)
             }
         };
-        let unknown_columns = match &inner {
+        let all_columns = match &inner {
             DecoderKind::Text(d) => d.file_columns(),
             DecoderKind::Parquet(d) => d.all_columns(),
-        }
-        .into_iter()
-        .filter(|c| table_schema.field_with_name(c).is_err())
-        .collect();
-        let conformer = Conformer::new(table_schema, &file_columns, name, spec)?;
+        };
+        let conformer = Conformer::new(table_schema, &all_columns, &file_columns, name, spec)?;
         Ok(Self {
-            unknown_columns,
             inner,
             conformer,
             records_emitted: 0,
@@ -305,24 +341,52 @@ impl ObjectDecoder {
             DecoderKind::Parquet(d) => d.next_batch(self.records_emitted).await?,
         };
         let Some(raw) = raw else { return Ok(None) };
-        let conformed = self.conformer.conform(&raw, self.records_emitted)?;
+        let conformed = self.conformer.conform(raw, self.records_emitted)?;
         self.records_emitted += conformed.rows_read as u64;
         Ok(Some(conformed))
     }
 
-    /// Columns of the object that the table does not have (CSV and Parquet; JSON keys are not
-    /// listed up front).
+    /// Columns of the object that the table does not have (CSV header, Parquet schema; for JSON
+    /// lines, the keys seen so far).
     pub fn unknown_columns(&self) -> &[String] {
-        &self.unknown_columns
+        self.conformer.unknown_columns()
     }
-}
 
-fn read_error(object: &str, e: object_store::Error) -> FormatError {
-    let retryable = !matches!(e, object_store::Error::NotFound { .. });
-    FormatError::Read {
-        object: object.to_string(),
-        message: e.to_string(),
-        retryable,
+    /// Table columns the object lacks (CSV header, Parquet schema; per record for JSON lines).
+    pub fn missing_columns(&self) -> Vec<String> {
+        self.conformer.missing_columns()
+    }
+
+    /// Every unknown key of the remaining records (JSON lines) or the object's unknown columns,
+    /// read to the end: the schema-evolution pre-pass.
+    pub async fn scan_unknown_columns(mut self) -> Result<Vec<String>, FormatError> {
+        let mut seen: Vec<String> = self.conformer.unknown_columns().to_vec();
+        if let DecoderKind::Text(_) = &self.inner {
+            while let Some(raw) = self.next_raw().await? {
+                for keys in raw.keys.iter().flatten() {
+                    for k in keys {
+                        if !self.conformer.has_column(k) && !seen.contains(k) {
+                            seen.push(k.clone());
+                        }
+                    }
+                }
+                if raw.keys.is_none() {
+                    break; // CSV: the header said it all
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    async fn next_raw(&mut self) -> Result<Option<RawBatch>, FormatError> {
+        let raw = match &mut self.inner {
+            DecoderKind::Text(d) => d.next_batch(self.records_emitted).await?,
+            DecoderKind::Parquet(d) => d.next_batch(self.records_emitted).await?,
+        };
+        if let Some(r) = &raw {
+            self.records_emitted += r.batch.num_rows() as u64;
+        }
+        Ok(raw)
     }
 }
 

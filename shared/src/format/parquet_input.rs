@@ -1,20 +1,25 @@
-//! Parquet input: read with parquet's async object_store reader (ranged GETs, one row group's
-//! columns at a time), projected to the columns the table knows.
+//! Parquet input: parquet's async reader over pinned ranged GETs of the landing object (one row
+//! group's columns at a time), projected to the columns the table knows. Batches are sized from
+//! the footer's uncompressed sizes, so wide or highly compressed rows do not blow up memory.
 
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use futures::StreamExt;
-use object_store::ObjectStore;
-use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStream};
+use parquet::arrow::async_reader::ParquetRecordBatchStream;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
-use super::{FormatError, InputFormat};
+use super::{FormatError, InputFormat, RawBatch};
+use crate::config::Limits;
+use crate::landing::{Landing, LandingParquetReader};
+use crate::source::ObjectRef;
+
+/// Uncompressed bytes one decoded batch aims at.
+const BATCH_BYTES: u64 = 64 << 20;
 
 /// Streams record batches out of a Parquet object.
 pub(super) struct ParquetDecoder {
-    stream: ParquetRecordBatchStream<ParquetObjectReader>,
+    stream: ParquetRecordBatchStream<LandingParquetReader>,
     columns: Vec<String>,
     all_columns: Vec<String>,
     object: String,
@@ -22,11 +27,12 @@ pub(super) struct ParquetDecoder {
 
 impl ParquetDecoder {
     pub(super) async fn open(
-        store: Arc<dyn ObjectStore>,
-        path: object_store::path::Path,
+        landing: Arc<Landing>,
+        source: ObjectRef,
         size: u64,
         table_schema: &SchemaRef,
         batch_rows: usize,
+        limits: Limits,
         object: &str,
     ) -> Result<Self, FormatError> {
         let invalid = |message: String| FormatError::Decode {
@@ -35,10 +41,49 @@ impl ParquetDecoder {
             record: 0,
             message,
         };
-        let reader = ParquetObjectReader::new(store, path).with_file_size(size);
+        let reader = LandingParquetReader::new(landing, source, size);
         let builder = ParquetRecordBatchStreamBuilder::new(reader)
             .await
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(|e| match e {
+                parquet::errors::ParquetError::External(inner) => {
+                    match inner.downcast::<crate::landing::LandingError>() {
+                        Ok(l) => FormatError::Source(*l),
+                        Err(other) => invalid(other.to_string()),
+                    }
+                }
+                e => invalid(e.to_string()),
+            })?;
+        let limit = |message: String| FormatError::Limit {
+            object: object.to_string(),
+            limit: "FLOE_MAX_DECOMPRESSED_BYTES",
+            message,
+        };
+        let meta = builder.metadata().clone();
+        let rows: i64 = meta.file_metadata().num_rows();
+        let uncompressed: i64 = meta.row_groups().iter().map(|g| g.total_byte_size()).sum();
+        let uncompressed = uncompressed.max(0) as u64;
+        if uncompressed > limits.max_decompressed_bytes {
+            return Err(limit(format!(
+                "the file holds {uncompressed} bytes uncompressed, more than {}",
+                limits.max_decompressed_bytes
+            )));
+        }
+        let row_bytes = if rows > 0 {
+            uncompressed / rows as u64
+        } else {
+            0
+        };
+        if row_bytes > limits.max_record_bytes {
+            return Err(FormatError::Limit {
+                object: object.to_string(),
+                limit: "FLOE_MAX_RECORD_BYTES",
+                message: format!(
+                    "rows average {row_bytes} bytes uncompressed, more than {}",
+                    limits.max_record_bytes
+                ),
+            });
+        }
+        let batch_rows = batch_rows.min((BATCH_BYTES / row_bytes.max(1)).max(1) as usize);
         let file_schema = builder.schema().clone();
         let keep: Vec<usize> = file_schema
             .fields()
@@ -81,10 +126,10 @@ impl ParquetDecoder {
     pub(super) async fn next_batch(
         &mut self,
         records_before: u64,
-    ) -> Result<Option<RecordBatch>, FormatError> {
+    ) -> Result<Option<RawBatch>, FormatError> {
         match self.stream.next().await {
             None => Ok(None),
-            Some(Ok(b)) => Ok(Some(b)),
+            Some(Ok(b)) => Ok(Some(RawBatch::plain(b))),
             Some(Err(e)) => Err(FormatError::Decode {
                 object: self.object.clone(),
                 format: InputFormat::Parquet,

@@ -1,25 +1,39 @@
-//! CSV and JSON-lines decoding with arrow-csv / arrow-json push decoders fed from a streamed,
-//! optionally decompressed, object body: only one read buffer and one batch are held at a time.
+//! CSV and JSON-lines decoding from a streamed, optionally decompressed, pinned object body: one
+//! read buffer and one batch are held at a time.
+//!
+//! CSV goes through arrow-csv's push decoder (records end at `\n`, `\r\n` or a lone `\r`, as
+//! csv-core reads them; the header is found the same way). JSON lines are split into lines here,
+//! so every record keeps its raw text for quarantine, a line that is not a JSON object is set aside
+//! on its own, and the keys of every record are known (for `unknown_columns` and renamed-key
+//! checks); the lines of a batch then go through arrow-json's decoder together, one by one only
+//! when the batch holds a bad one.
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use arrow_array::RecordBatch;
+use arrow_array::{new_null_array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
-use futures::TryStreamExt;
-use object_store::GetResult;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
-use tokio_util::io::StreamReader;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
-use super::{Compression, FormatError, InputFormat, ObjectFormat};
+use super::{Compression, FormatError, InputFormat, ObjectFormat, RawBatch};
+use crate::config::Limits;
+use crate::contract::{ErrorCode, Violation};
+use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
 
 const READ_BUFFER: usize = 1 << 20;
+/// CSV cells (rows × columns) one batch may hold: arrow-csv sizes its buffers by both, so a wide
+/// file gets fewer rows per batch instead of memory in proportion to its width.
+const MAX_BATCH_CELLS: usize = 1 << 22;
+/// Bytes of JSON lines one batch may hold (besides its row count).
+const MAX_JSON_BATCH_BYTES: usize = 32 << 20;
 
 enum Kind {
     Csv(Box<arrow_csv::reader::Decoder>),
-    Json(arrow_json::reader::Decoder),
+    Json(Box<JsonLines>),
 }
 
 /// Streams record batches out of a CSV or JSON-lines object.
@@ -30,74 +44,164 @@ pub(super) struct TextDecoder {
     columns: Vec<String>,
     object: String,
     done: bool,
-    /// Lines consumed before the first record (CSV header), for record numbering in messages.
+    limits: Limits,
+    /// Lines consumed before the first record (blank lines and the CSV header), for messages.
     header_lines: u64,
+}
+
+/// A body error from the network (retryable), as opposed to corrupt compressed data.
+#[derive(Debug)]
+struct NetworkError(String);
+impl std::fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for NetworkError {}
+
+/// The decompressed size passed `FLOE_MAX_DECOMPRESSED_BYTES`.
+#[derive(Debug)]
+struct TooLarge(u64);
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the object inflates to more than {} bytes (FLOE_MAX_DECOMPRESSED_BYTES)",
+            self.0
+        )
+    }
+}
+impl std::error::Error for TooLarge {}
+
+/// Tags errors of the raw body as network errors.
+struct Tagged<R>(R);
+impl<R: AsyncRead + Unpin> AsyncRead for Tagged<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.0).poll_read(cx, buf) {
+            Poll::Ready(Err(e)) => {
+                Poll::Ready(Err(std::io::Error::other(NetworkError(e.to_string()))))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Counts decompressed bytes and fails past the limit.
+struct Counted<R> {
+    inner: R,
+    seen: u64,
+    limit: u64,
+}
+impl<R: AsyncRead + Unpin> AsyncRead for Counted<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            self.seen += (buf.filled().len() - before) as u64;
+            if self.seen > self.limit {
+                return Poll::Ready(Err(std::io::Error::other(TooLarge(self.limit))));
+            }
+        }
+        r
+    }
 }
 
 impl TextDecoder {
     pub(super) async fn open(
-        get: GetResult,
+        body: LandingBody,
         fmt: ObjectFormat,
         spec: &TableSpec,
         table_schema: &SchemaRef,
         batch_rows: usize,
+        limits: Limits,
         object: &str,
     ) -> Result<Self, FormatError> {
-        let body = StreamReader::new(get.into_stream().map_err(std::io::Error::other));
-        let mut reader: Pin<Box<dyn AsyncBufRead + Send>> = match fmt.compression {
-            Compression::None => Box::pin(BufReader::with_capacity(READ_BUFFER, body)),
+        let raw = Tagged(body.body.into_async_read());
+        let inflated: Pin<Box<dyn AsyncRead + Send>> = match fmt.compression {
+            Compression::None => Box::pin(raw),
             Compression::Gzip => {
-                let mut d = GzipDecoder::new(body);
+                let mut d = GzipDecoder::new(BufReader::with_capacity(READ_BUFFER, raw));
                 d.multiple_members(true);
-                Box::pin(BufReader::with_capacity(READ_BUFFER, d))
+                Box::pin(d)
             }
-            Compression::Zstd => Box::pin(BufReader::with_capacity(
-                READ_BUFFER,
-                ZstdDecoder::new(body),
-            )),
+            Compression::Zstd => {
+                Box::pin(ZstdDecoder::new(BufReader::with_capacity(READ_BUFFER, raw)))
+            }
         };
+        let counted = Counted {
+            inner: inflated,
+            seen: 0,
+            limit: limits.max_decompressed_bytes,
+        };
+        let mut reader: Pin<Box<dyn AsyncBufRead + Send>> =
+            Box::pin(BufReader::with_capacity(READ_BUFFER, counted));
         let read_err = |e: std::io::Error| read_failure(object, e);
         skip_bom(&mut reader).await.map_err(read_err)?;
 
         let (kind, columns, header_lines) = match fmt.format {
             InputFormat::Csv => {
                 let opts = &spec.csv;
-                let columns = if opts.header {
-                    read_header(&mut reader, opts)
-                        .await
-                        .map_err(|message| FormatError::Decode {
-                            object: object.to_string(),
-                            format: InputFormat::Csv,
-                            record: 0,
-                            message,
-                        })?
-                } else {
-                    table_schema
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().clone())
-                        .collect()
+                let decode_err = |message: String| FormatError::Decode {
+                    object: object.to_string(),
+                    format: InputFormat::Csv,
+                    record: 0,
+                    message,
                 };
-                if let Some(dup) = first_duplicate(&columns) {
-                    return Err(FormatError::Decode {
+                let (columns, header_lines) = if opts.header {
+                    let header = read_header(&mut reader, opts, limits.max_record_bytes)
+                        .await
+                        .map_err(|e| match e {
+                            HeaderError::Io(e) => read_failure(object, e),
+                            HeaderError::Invalid(m) => decode_err(m),
+                            HeaderError::TooLong(n) => FormatError::Limit {
+                                object: object.to_string(),
+                                limit: "FLOE_MAX_RECORD_BYTES",
+                                message: format!("the header line is longer than {n} bytes"),
+                            },
+                        })?;
+                    (header.columns, header.lines)
+                } else {
+                    (
+                        table_schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone())
+                            .collect(),
+                        0,
+                    )
+                };
+                if columns.len() > limits.max_columns {
+                    return Err(FormatError::Limit {
                         object: object.to_string(),
-                        format: InputFormat::Csv,
-                        record: 0,
-                        message: format!("header names column `{dup}` more than once"),
+                        limit: "FLOE_MAX_COLUMNS",
+                        message: format!(
+                            "the header has {} columns, more than {}",
+                            columns.len(),
+                            limits.max_columns
+                        ),
                     });
                 }
-                let decode_schema = file_schema(&columns);
-                let decoder = csv_builder(decode_schema, opts, batch_rows)
+                if let Some(dup) = first_duplicate(&columns) {
+                    return Err(decode_err(format!(
+                        "header names column `{dup}` more than once"
+                    )));
+                }
+                let rows = batch_rows.min((MAX_BATCH_CELLS / columns.len().max(1)).max(1));
+                let decoder = csv_builder(file_schema(&columns), opts, rows)
                     .map_err(|message| FormatError::Unsupported {
                         object: object.to_string(),
                         message,
                     })?
                     .build_decoder();
-                (
-                    Kind::Csv(Box::new(decoder)),
-                    columns,
-                    u64::from(opts.header),
-                )
+                (Kind::Csv(Box::new(decoder)), columns, header_lines)
             }
             InputFormat::JsonLines => {
                 let columns: Vec<String> = table_schema
@@ -105,15 +209,12 @@ impl TextDecoder {
                     .iter()
                     .map(|f| f.name().clone())
                     .collect();
-                let decoder = arrow_json::ReaderBuilder::new(file_schema(&columns))
-                    .with_batch_size(batch_rows)
-                    .with_coerce_primitive(true)
-                    .build_decoder()
-                    .map_err(|e| FormatError::Unsupported {
+                let json =
+                    JsonLines::new(&columns, batch_rows).map_err(|e| FormatError::Unsupported {
                         object: object.to_string(),
                         message: e.to_string(),
                     })?;
-                (Kind::Json(decoder), columns, 0)
+                (Kind::Json(Box::new(json)), columns, 0)
             }
             InputFormat::Parquet => unreachable!("parquet is decoded by ParquetDecoder"),
         };
@@ -124,11 +225,13 @@ impl TextDecoder {
             columns,
             object: object.to_string(),
             done: false,
+            limits,
             header_lines,
         })
     }
 
-    /// Column names as they appear in the object.
+    /// Column names as they appear in the object (for JSON lines: the table's columns; the keys
+    /// of each record are checked per record).
     pub(super) fn file_columns(&self) -> Vec<String> {
         self.columns.clone()
     }
@@ -137,42 +240,66 @@ impl TextDecoder {
     pub(super) async fn next_batch(
         &mut self,
         records_before: u64,
-    ) -> Result<Option<RecordBatch>, FormatError> {
+    ) -> Result<Option<RawBatch>, FormatError> {
         if self.done {
             return Ok(None);
         }
+        if matches!(self.kind, Kind::Json(_)) {
+            return self.next_json_batch(records_before).await;
+        }
+        // Bytes fed since a record last completed: a record that never ends is cut off at the limit.
+        let mut pending_bytes: u64 = 0;
         loop {
             let chunk = self
                 .reader
                 .fill_buf()
                 .await
                 .map_err(|e| read_failure(&self.object, e))?;
+            let Kind::Csv(d) = &mut self.kind else {
+                unreachable!("json handled above")
+            };
             if chunk.is_empty() {
                 // End of input: let the decoder finish the last record, then flush.
                 self.done = true;
-                if let Kind::Csv(d) = &mut self.kind {
-                    d.decode(&[])
-                        .map_err(|e| self.decode_error(records_before, e))?;
-                }
-                if let Kind::Json(d) = &self.kind {
-                    if d.has_partial_record() {
-                        return Err(self.decode_error(
-                            records_before,
-                            arrow_schema::ArrowError::JsonError(
-                                "the last line is an incomplete JSON value".into(),
-                            ),
-                        ));
-                    }
-                }
+                d.decode(&[]).map_err(|e| {
+                    decode_error(
+                        &self.object,
+                        self.format,
+                        self.header_lines,
+                        records_before,
+                        e,
+                    )
+                })?;
                 return self.flush(records_before);
             }
             let len = chunk.len();
-            let consumed = match &mut self.kind {
-                Kind::Csv(d) => d.decode(chunk),
-                Kind::Json(d) => d.decode(chunk),
-            }
-            .map_err(|e| self.decode_error(records_before, e))?;
+            let before = d.capacity();
+            let consumed = d.decode(chunk).map_err(|e| {
+                decode_error(
+                    &self.object,
+                    self.format,
+                    self.header_lines,
+                    records_before,
+                    e,
+                )
+            })?;
+            let progressed = d.capacity() != before;
             self.reader.as_mut().consume(consumed);
+            if progressed {
+                pending_bytes = 0;
+            } else {
+                pending_bytes += consumed as u64;
+                if pending_bytes > self.limits.max_record_bytes {
+                    return Err(FormatError::Limit {
+                        object: self.object.clone(),
+                        limit: "FLOE_MAX_RECORD_BYTES",
+                        message: format!(
+                            "a record after record {records_before} is longer than {} bytes",
+                            self.limits.max_record_bytes
+                        ),
+                    });
+                }
+            }
             if consumed < len {
                 // The decoder holds a full batch.
                 let batch = self.flush(records_before)?;
@@ -183,36 +310,265 @@ impl TextDecoder {
         }
     }
 
-    fn flush(&mut self, records_before: u64) -> Result<Option<RecordBatch>, FormatError> {
-        let r = match &mut self.kind {
-            Kind::Csv(d) => d.flush(),
-            Kind::Json(d) => d.flush(),
+    fn flush(&mut self, records_before: u64) -> Result<Option<RawBatch>, FormatError> {
+        let Kind::Csv(d) = &mut self.kind else {
+            return Ok(None);
         };
-        r.map_err(|e| self.decode_error(records_before, e))
-            .map(|b| b.filter(|b| b.num_rows() > 0))
+        d.flush()
+            .map_err(|e| {
+                decode_error(
+                    &self.object,
+                    self.format,
+                    self.header_lines,
+                    records_before,
+                    e,
+                )
+            })
+            .map(|b| b.filter(|b| b.num_rows() > 0).map(RawBatch::plain))
     }
 
-    fn decode_error(&self, records_before: u64, e: arrow_schema::ArrowError) -> FormatError {
-        let message = e.to_string();
-        FormatError::Decode {
-            object: self.object.clone(),
-            format: self.format,
-            record: records_before + 1,
-            message: if self.header_lines > 0 {
-                format!("{message} (line numbers count from the first line after the header)")
-            } else {
-                message
-            },
+    async fn next_json_batch(
+        &mut self,
+        records_before: u64,
+    ) -> Result<Option<RawBatch>, FormatError> {
+        let Kind::Json(json) = &mut self.kind else {
+            unreachable!()
+        };
+        let mut lines: Vec<String> = Vec::new();
+        let mut bytes = 0usize;
+        while lines.len() < json.batch_rows && bytes < MAX_JSON_BATCH_BYTES {
+            let line = read_line(&mut self.reader, self.limits.max_record_bytes)
+                .await
+                .map_err(|e| match e {
+                    LineError::Io(e) => read_failure(&self.object, e),
+                    LineError::TooLong => FormatError::Limit {
+                        object: self.object.clone(),
+                        limit: "FLOE_MAX_RECORD_BYTES",
+                        message: format!(
+                            "record {} is longer than {} bytes",
+                            records_before + lines.len() as u64 + 1,
+                            self.limits.max_record_bytes
+                        ),
+                    },
+                })?;
+            let Some(line) = line else {
+                self.done = true;
+                break;
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            bytes += line.len();
+            lines.push(line);
         }
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        json.decode(lines)
+            .map(Some)
+            .map_err(|e| FormatError::Decode {
+                object: self.object.clone(),
+                format: InputFormat::JsonLines,
+                record: records_before + 1,
+                message: e.to_string(),
+            })
+    }
+}
+
+/// JSON-lines state: the decoder schema (every table column as text) and its decoder.
+struct JsonLines {
+    schema: SchemaRef,
+    decoder: arrow_json::reader::Decoder,
+    batch_rows: usize,
+}
+
+impl JsonLines {
+    fn new(columns: &[String], batch_rows: usize) -> Result<Self, arrow_schema::ArrowError> {
+        let schema = file_schema(columns);
+        Ok(Self {
+            decoder: Self::decoder(&schema, batch_rows)?,
+            schema,
+            batch_rows,
+        })
+    }
+
+    fn decoder(
+        schema: &SchemaRef,
+        batch_rows: usize,
+    ) -> Result<arrow_json::reader::Decoder, arrow_schema::ArrowError> {
+        arrow_json::ReaderBuilder::new(schema.clone())
+            .with_batch_size(batch_rows.max(1))
+            .with_coerce_primitive(true)
+            .build_decoder()
+    }
+
+    /// Decodes the lines of one batch; each line keeps its raw text and keys.
+    fn decode(&mut self, lines: Vec<String>) -> Result<RawBatch, arrow_schema::ArrowError> {
+        let n = lines.len();
+        let mut violations: Vec<Option<Violation>> = vec![None; n];
+        let mut keys: Vec<Vec<String>> = Vec::with_capacity(n);
+        for (i, line) in lines.iter().enumerate() {
+            match serde_json::from_str::<BTreeMap<String, serde::de::IgnoredAny>>(line) {
+                Ok(map) => keys.push(map.into_keys().collect()),
+                Err(e) => {
+                    keys.push(Vec::new());
+                    violations[i] = Some(Violation {
+                        field: String::new(),
+                        code: ErrorCode::Undecodable,
+                        message: format!("not a JSON object: {e}"),
+                    });
+                }
+            }
+        }
+        let batch = if violations.iter().all(Option::is_none) {
+            match self.decode_together(&lines) {
+                Ok(b) => Some(b),
+                Err(_) => {
+                    // Start clean: the failed decoder may hold part of the batch.
+                    self.decoder = Self::decoder(&self.schema, self.batch_rows)?;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let batch = match batch {
+            Some(b) => b,
+            None => self.decode_one_by_one(&lines, &mut violations)?,
+        };
+        Ok(RawBatch {
+            batch,
+            raw: Some(lines),
+            keys: Some(keys),
+            violations,
+        })
+    }
+
+    fn decode_together(
+        &mut self,
+        lines: &[String],
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        for line in lines {
+            self.feed(line)?;
+        }
+        let batch = self
+            .decoder
+            .flush()?
+            .unwrap_or_else(|| RecordBatch::new_empty(self.schema.clone()));
+        if batch.num_rows() != lines.len() {
+            return Err(arrow_schema::ArrowError::JsonError(format!(
+                "{} records decoded from {} lines",
+                batch.num_rows(),
+                lines.len()
+            )));
+        }
+        Ok(batch)
+    }
+
+    fn feed(&mut self, line: &str) -> Result<(), arrow_schema::ArrowError> {
+        let bytes = line.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let n = self.decoder.decode(&bytes[at..])?;
+            if n == 0 {
+                // The decoder is full: cannot happen with batch_rows >= lines, but never loop.
+                return Err(arrow_schema::ArrowError::JsonError("decoder full".into()));
+            }
+            at += n;
+        }
+        self.decoder.decode(b"\n")?;
+        Ok(())
+    }
+
+    /// Slow path: one line at a time, so a bad line becomes a row violation and an all-null row.
+    fn decode_one_by_one(
+        &mut self,
+        lines: &[String],
+        violations: &mut [Option<Violation>],
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let null_row = RecordBatch::try_new(
+            self.schema.clone(),
+            self.schema
+                .fields()
+                .iter()
+                .map(|f| new_null_array(f.data_type(), 1))
+                .collect(),
+        )?;
+        let mut rows = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            if violations[i].is_some() {
+                rows.push(null_row.clone());
+                continue;
+            }
+            let one = self.feed(line).and_then(|_| self.decoder.flush());
+            match one {
+                Ok(Some(b)) if b.num_rows() == 1 => rows.push(b),
+                Ok(_) => {
+                    self.decoder = Self::decoder(&self.schema, self.batch_rows)?;
+                    violations[i] = Some(Violation {
+                        field: String::new(),
+                        code: ErrorCode::Undecodable,
+                        message: "the line is not one JSON object".into(),
+                    });
+                    rows.push(null_row.clone());
+                }
+                Err(e) => {
+                    self.decoder = Self::decoder(&self.schema, self.batch_rows)?;
+                    violations[i] = Some(Violation {
+                        field: field_in_message(&e.to_string(), &self.schema),
+                        code: ErrorCode::InvalidType,
+                        message: format!("cannot read the record: {e}"),
+                    });
+                    rows.push(null_row.clone());
+                }
+            }
+        }
+        arrow::compute::concat_batches(&self.schema, &rows)
+    }
+}
+
+/// The column a decoder message names, if any.
+fn field_in_message(message: &str, schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.name())
+        .find(|n| message.contains(&format!("'{n}'")) || message.contains(&format!("\"{n}\"")))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn decode_error(
+    object: &str,
+    format: InputFormat,
+    header_lines: u64,
+    records_before: u64,
+    e: arrow_schema::ArrowError,
+) -> FormatError {
+    let message = e.to_string();
+    FormatError::Decode {
+        object: object.to_string(),
+        format,
+        record: records_before + 1,
+        message: if header_lines > 0 {
+            format!("{message} (line numbers count from the first line after the header)")
+        } else {
+            message
+        },
     }
 }
 
 fn read_failure(object: &str, e: std::io::Error) -> FormatError {
-    // Network failures arrive wrapped from object_store and may pass on retry; anything else is
-    // corrupt compressed data (bad gzip/zstd frame, truncated stream) and never will.
-    let retryable = e
-        .get_ref()
-        .is_some_and(|inner| inner.is::<object_store::Error>());
+    if let Some(limit) = e.get_ref().and_then(|i| i.downcast_ref::<TooLarge>()) {
+        return FormatError::Limit {
+            object: object.to_string(),
+            limit: "FLOE_MAX_DECOMPRESSED_BYTES",
+            message: limit.to_string(),
+        };
+    }
+    // Network failures are tagged on the way in and may pass on retry; anything else is corrupt
+    // compressed data (bad gzip/zstd frame, truncated stream) and never will.
+    let retryable = e.get_ref().is_some_and(|inner| inner.is::<NetworkError>());
     FormatError::Read {
         object: object.to_string(),
         message: e.to_string(),
@@ -228,22 +584,31 @@ async fn skip_bom(reader: &mut Pin<Box<dyn AsyncBufRead + Send>>) -> std::io::Re
     Ok(())
 }
 
-/// Reads and parses the header line (quoted names allowed; no newlines inside names).
-async fn read_header(
+enum LineError {
+    Io(std::io::Error),
+    TooLong,
+}
+
+/// One line without its `\n` / `\r\n`, or `None` at the end of input.
+async fn read_line(
     reader: &mut Pin<Box<dyn AsyncBufRead + Send>>,
-    opts: &CsvOptions,
-) -> Result<Vec<String>, String> {
-    let mut line = Vec::new();
-    let limit = 1 << 20;
+    max: u64,
+) -> Result<Option<String>, LineError> {
+    let mut line: Vec<u8> = Vec::new();
+    let mut any = false;
     loop {
-        let buf = reader.fill_buf().await.map_err(|e| e.to_string())?;
+        let buf = reader.fill_buf().await.map_err(LineError::Io)?;
         if buf.is_empty() {
             break;
         }
+        any = true;
         match buf.iter().position(|&b| b == b'\n') {
             Some(i) => {
-                line.extend_from_slice(&buf[..=i]);
+                line.extend_from_slice(&buf[..i]);
                 reader.as_mut().consume(i + 1);
+                if line.len() as u64 > max {
+                    return Err(LineError::TooLong);
+                }
                 break;
             }
             None => {
@@ -252,12 +617,105 @@ async fn read_header(
                 reader.as_mut().consume(n);
             }
         }
-        if line.len() > limit {
-            return Err("header line is longer than 1 MiB".into());
+        if line.len() as u64 > max {
+            return Err(LineError::TooLong);
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    // Invalid UTF-8 stays visible: the bad bytes become U+FFFD and the JSON check names the line.
+    Ok(Some(match String::from_utf8(line) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }))
+}
+
+struct Header {
+    columns: Vec<String>,
+    /// Lines consumed: blank lines before the header, and the header.
+    lines: u64,
+}
+
+enum HeaderError {
+    Io(std::io::Error),
+    Invalid(String),
+    TooLong(u64),
+}
+
+/// Reads the header record: leading blank lines are skipped; the record ends at the first `\n`,
+/// `\r\n` or lone `\r` outside quotes, exactly where csv-core (and so the data decoder) ends it.
+async fn read_header(
+    reader: &mut Pin<Box<dyn AsyncBufRead + Send>>,
+    opts: &CsvOptions,
+    max: u64,
+) -> Result<Header, HeaderError> {
+    let quote = opts.quote as u8;
+    let mut lines = 0u64;
+    let mut line: Vec<u8> = Vec::new();
+    let mut in_quotes = false;
+    let mut ended_by_cr = false;
+    loop {
+        let buf = reader.fill_buf().await.map_err(HeaderError::Io)?;
+        if buf.is_empty() {
+            break;
+        }
+        if ended_by_cr {
+            // `\r\n`: the `\n` belongs to the terminator just read.
+            if buf[0] == b'\n' {
+                reader.as_mut().consume(1);
+            }
+            ended_by_cr = false;
+            if !line.is_empty() {
+                break;
+            }
+            continue;
+        }
+        let mut end = None;
+        for (i, &b) in buf.iter().enumerate() {
+            if b == quote {
+                in_quotes = !in_quotes;
+            } else if !in_quotes && (b == b'\n' || b == b'\r') {
+                end = Some((i, b == b'\r'));
+                break;
+            }
+        }
+        match end {
+            Some((i, cr)) => {
+                line.extend_from_slice(&buf[..i]);
+                reader.as_mut().consume(i + 1);
+                lines += 1;
+                if line.is_empty() {
+                    // A blank line before the header.
+                    ended_by_cr = cr;
+                    continue;
+                }
+                if cr {
+                    ended_by_cr = true;
+                    continue;
+                }
+                break;
+            }
+            None => {
+                line.extend_from_slice(buf);
+                let n = buf.len();
+                reader.as_mut().consume(n);
+            }
+        }
+        if line.len() as u64 > max {
+            return Err(HeaderError::TooLong(max));
         }
     }
     if line.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err("the object is empty: no header line".into());
+        return Err(HeaderError::Invalid(
+            "the object is empty: no header line".into(),
+        ));
+    }
+    if !line.is_empty() && lines == 0 {
+        lines = 1; // a header with no line end
     }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -267,9 +725,12 @@ async fn read_header(
     let record = rdr
         .records()
         .next()
-        .ok_or("the object has no header line")?
-        .map_err(|e| format!("header line: {e}"))?;
-    Ok(record.iter().map(|s| s.trim().to_string()).collect())
+        .ok_or_else(|| HeaderError::Invalid("the object has no header line".into()))?
+        .map_err(|e| HeaderError::Invalid(format!("header line: {e}")))?;
+    Ok(Header {
+        columns: record.iter().map(|s| s.trim().to_string()).collect(),
+        lines,
+    })
 }
 
 fn first_duplicate(columns: &[String]) -> Option<&str> {
@@ -309,8 +770,85 @@ fn csv_builder(
     if let Some(e) = opts.escape {
         b = b.with_escape(e as u8);
     }
+    if opts.null_values.is_empty() {
+        return Ok(b);
+    }
     let alternatives: Vec<String> = opts.null_values.iter().map(|v| regex::escape(v)).collect();
     let re = regex::Regex::new(&format!("^(?:{})$", alternatives.join("|")))
         .map_err(|e| e.to_string())?;
     Ok(b.with_null_regex(re))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(bytes: &'static [u8]) -> Pin<Box<dyn AsyncBufRead + Send>> {
+        Box::pin(BufReader::with_capacity(4, bytes))
+    }
+
+    async fn header_of(bytes: &'static [u8]) -> Result<(Vec<String>, u64, String), String> {
+        let mut r = reader(bytes);
+        let h = read_header(&mut r, &CsvOptions::default(), 1 << 20)
+            .await
+            .map_err(|e| match e {
+                HeaderError::Invalid(m) => m,
+                HeaderError::Io(e) => e.to_string(),
+                HeaderError::TooLong(n) => format!("too long {n}"),
+            })?;
+        let mut rest = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut rest)
+            .await
+            .unwrap();
+        Ok((h.columns, h.lines, rest))
+    }
+
+    #[tokio::test]
+    async fn header_ends_at_cr_lf_or_crlf_outside_quotes() {
+        let (c, n, rest) = header_of(b"a,b\r1,2\r3,4\r").await.unwrap();
+        assert_eq!(
+            (c, n, rest.as_str()),
+            (vec!["a".to_string(), "b".into()], 1, "1,2\r3,4\r")
+        );
+        let (c, _, rest) = header_of(b"a,b\r\n1,2\n").await.unwrap();
+        assert_eq!((c.len(), rest.as_str()), (2, "1,2\n"));
+        let (c, _, rest) = header_of(b"\"a\nx\",b\n1,2\n").await.unwrap();
+        assert_eq!((c[0].as_str(), rest.as_str()), ("a\nx", "1,2\n"));
+    }
+
+    #[tokio::test]
+    async fn blank_lines_before_the_header_are_skipped_and_counted() {
+        let (c, n, rest) = header_of(b"\n\r\nid,name\n1,x\n").await.unwrap();
+        assert_eq!((c.len(), n, rest.as_str()), (2, 3, "1,x\n"));
+        assert!(header_of(b"\n\n").await.unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn json_lines_keep_raw_text_keys_and_bad_lines_per_record() {
+        let mut j = JsonLines::new(&["a".to_string(), "b".to_string()], 16).unwrap();
+        let raw = j
+            .decode(vec![
+                r#"{"a": 1, "b": "x", "c": [1]}"#.into(),
+                "not json".into(),
+                r#"{"a": {"nested": 1}}"#.into(),
+                r#"{"b": "y"}"#.into(),
+            ])
+            .unwrap();
+        assert_eq!(raw.batch.num_rows(), 4);
+        let keys = raw.keys.unwrap();
+        assert_eq!(keys[0], vec!["a", "b", "c"]);
+        let codes: Vec<_> = raw
+            .violations
+            .iter()
+            .map(|v| v.as_ref().map(|v| v.code))
+            .collect();
+        assert_eq!(codes[0], None);
+        assert_eq!(codes[1], Some(ErrorCode::Undecodable));
+        assert!(
+            codes[2].is_some(),
+            "a nested object in a text column is a row error"
+        );
+        assert_eq!(codes[3], None);
+        assert_eq!(raw.raw.unwrap()[0], r#"{"a": 1, "b": "x", "c": [1]}"#);
+    }
 }

@@ -141,6 +141,9 @@ pub struct Plan {
     pub groups: Vec<FileGroup>,
     /// Live files written with an older partition spec (left alone).
     pub other_spec_files: usize,
+    /// Live files left alone because delete files may apply to them (compaction does not apply
+    /// deletes; rewriting them would resurrect deleted rows).
+    pub files_with_deletes: usize,
 }
 
 /// Plans bin-pack groups over the table's current snapshot.
@@ -153,13 +156,20 @@ pub async fn plan(table: &Table, opts: &RewriteOptions) -> Result<Plan, Maintena
     let spec_id = metadata.default_partition_spec_id();
     let mut by_partition: BTreeMap<String, (Struct, Vec<ManifestEntryRef>)> = BTreeMap::new();
     let mut other_spec_files = 0;
-    for m in load_manifests(table, snapshot).await? {
+    let mut files_with_deletes = 0;
+    let manifests = load_manifests(table, snapshot).await?;
+    let deletes = super::files::DeleteScope::of(table, &manifests);
+    for m in manifests {
         if m.file.content != iceberg::spec::ManifestContentType::Data {
             continue;
         }
         for e in m.entries.into_iter().filter(|e| e.is_alive()) {
             if m.file.partition_spec_id != spec_id {
                 other_spec_files += 1;
+                continue;
+            }
+            if deletes.covers(spec_id, e.data_file().partition()) {
+                files_with_deletes += 1;
                 continue;
             }
             let size = e.file_size_in_bytes();
@@ -196,6 +206,7 @@ pub async fn plan(table: &Table, opts: &RewriteOptions) -> Result<Plan, Maintena
         target_file_size_bytes: t.target,
         groups,
         other_spec_files,
+        files_with_deletes,
     })
 }
 
@@ -257,8 +268,10 @@ pub async fn rewrite_group(
                 project_field_ids: field_ids.clone(),
                 predicate: None,
                 deletes: Vec::new(),
-                partition: Some(e.data_file().partition().clone()),
-                partition_spec: Some(spec.clone()),
+                // No partition: with one, iceberg-rust returns identity columns as run-end
+                // encoded constants the Parquet writer refuses. The values are in the files.
+                partition: None,
+                partition_spec: None,
                 name_mapping: None,
                 case_sensitive: true,
             })
@@ -302,6 +315,8 @@ pub struct RewriteReport {
     pub groups_dropped: usize,
     /// Groups left for a later run (time budget).
     pub groups_remaining: usize,
+    /// Live files not rewritten because delete files may apply to them.
+    pub files_skipped_for_deletes: usize,
     /// Input files replaced.
     pub files_in: usize,
     /// Input bytes replaced.
@@ -349,8 +364,12 @@ pub async fn rewrite_data_files(
     let plan = plan(&table, opts).await?;
     let mut report = RewriteReport {
         groups_planned: plan.groups.len(),
+        files_skipped_for_deletes: plan.files_with_deletes,
         ..Default::default()
     };
+    if plan.files_with_deletes > 0 {
+        tracing::warn!(table = %ident, files = plan.files_with_deletes, "data files with delete files are not rewritten (compaction does not apply deletes)");
+    }
     let per_commit = if opts.partial_progress_enabled {
         plan.groups
             .len()

@@ -36,6 +36,10 @@ pub struct ExpireOptions {
     /// Leave the unreachable files in place (metadata change only).
     #[serde(rename = "keep-files")]
     pub keep_files: bool,
+    /// The least age a snapshot must reach before it may expire, whatever the request says: the
+    /// redelivery window (its idempotency keys must outlive every redelivery). Set by the runner.
+    #[serde(skip)]
+    pub min_age_floor_ms: i64,
 }
 
 /// Default maximum snapshot age (5 days, as Iceberg).
@@ -119,6 +123,10 @@ pub async fn expire_snapshots(
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_MAX_SNAPSHOT_AGE_MS)
     });
+    if max_age < opts.min_age_floor_ms {
+        tracing::info!(table = %ident, requested_ms = max_age, window_ms = opts.min_age_floor_ms, "snapshot age raised to the redelivery window (idempotency keys must outlive redeliveries)");
+    }
+    let max_age = max_age.max(opts.min_age_floor_ms);
     let keep = opts.min_snapshots_to_keep.unwrap_or_else(|| {
         props
             .get("history.expire.min-snapshots-to-keep")
@@ -249,6 +257,16 @@ pub fn metadata_version(path: &str) -> Option<u64> {
 
 /// Deletes `paths` through the table's FileIO, 16 at a time.
 pub(crate) async fn delete_all(table: &Table, paths: &[String]) -> Result<(), MaintenanceError> {
+    // Never delete outside the table: a file registered from elsewhere belongs to its owner.
+    let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
+    let (inside, outside): (Vec<&String>, Vec<&String>) = paths
+        .iter()
+        .partition(|p| p.starts_with(&location) && !p.contains("/../"));
+    if !outside.is_empty() {
+        tracing::warn!(table = %table.identifier(), files = outside.len(), example = %outside[0], "files outside the table location are never deleted");
+    }
+    let paths: Vec<String> = inside.into_iter().cloned().collect();
+    let paths = &paths[..];
     let file_io = table.file_io().clone();
     let results: Vec<iceberg::Result<()>> = futures::stream::iter(paths.iter().cloned())
         .map(|p| {

@@ -101,3 +101,55 @@ mod tests {
         assert_eq!(normalize("b/k"), "b/k");
     }
 }
+
+/// Which data files live delete files (position or equality, from any engine) may apply to.
+/// Compaction never rewrites those: it does not apply deletes, so rewriting them would bring
+/// deleted rows back.
+#[derive(Debug, Default)]
+pub struct DeleteScope {
+    /// A delete file without a usable partition (unpartitioned spec, or another spec than the
+    /// data's): every data file is in scope.
+    pub all: bool,
+    /// `(spec id, partition)` of partitions holding live delete files.
+    pub partitions: std::collections::HashSet<(i32, String)>,
+    /// Live delete files.
+    pub files: usize,
+}
+
+impl DeleteScope {
+    /// From a snapshot's loaded manifests.
+    pub fn of(table: &Table, manifests: &[LoadedManifest]) -> Self {
+        let mut scope = Self::default();
+        for m in manifests {
+            if m.file.content != iceberg::spec::ManifestContentType::Deletes {
+                continue;
+            }
+            let unpartitioned = table
+                .metadata()
+                .partition_spec_by_id(m.file.partition_spec_id)
+                .is_none_or(|s| s.is_unpartitioned());
+            for e in m.entries.iter().filter(|e| e.is_alive()) {
+                scope.files += 1;
+                if unpartitioned {
+                    scope.all = true;
+                } else {
+                    scope.partitions.insert((
+                        m.file.partition_spec_id,
+                        format!("{:?}", e.data_file().partition()),
+                    ));
+                }
+            }
+        }
+        scope
+    }
+
+    /// Whether a data file of `spec_id` / `partition` may have deletes applying to it.
+    pub fn covers(&self, spec_id: i32, partition: &iceberg::spec::Struct) -> bool {
+        self.all
+            || (!self.partitions.is_empty()
+                && (self.partitions.iter().any(|(s, _)| *s != spec_id)
+                    || self
+                        .partitions
+                        .contains(&(spec_id, format!("{partition:?}")))))
+    }
+}

@@ -24,6 +24,10 @@ pub struct OrphanOptions {
     /// Only files last modified longer ago than this are removed (default 3 days).
     #[serde(rename = "older-than-ms")]
     pub older_than_ms: Option<i64>,
+    /// The least age an orphan must reach, whatever the request says: the redelivery window (a
+    /// commit request can wait that long for its files). Set by the runner.
+    #[serde(skip)]
+    pub min_age_floor_ms: i64,
 }
 
 /// What an orphan removal did (or, in a dry run, would do).
@@ -114,8 +118,11 @@ pub async fn remove_orphan_files(
     dry_run: bool,
 ) -> Result<OrphanReport, MaintenanceError> {
     let table = catalog.load_table(ident).await?;
-    let cutoff =
-        chrono::Utc::now().timestamp_millis() - opts.older_than_ms.unwrap_or(DEFAULT_ORPHAN_AGE_MS);
+    let age = opts
+        .older_than_ms
+        .unwrap_or(DEFAULT_ORPHAN_AGE_MS)
+        .max(opts.min_age_floor_ms);
+    let cutoff = chrono::Utc::now().timestamp_millis() - age;
     // List first, then read the metadata: a file committed in between is then referenced.
     let listed = list_files(stores, table.metadata().location()).await?;
     let table = catalog.load_table(ident).await?;

@@ -69,11 +69,28 @@ pub async fn commit_replace(
             .filter(|e| e.is_alive())
             .map(|e| (e.file_path(), ()))
             .collect();
+        // A delete file committed since the rewrite was planned may apply to its inputs: the
+        // new files do not apply it, so such a group is dropped (never resurrect deleted rows).
+        let deletes = super::files::DeleteScope::of(&table, &manifests);
+        let data_partition: HashMap<&str, (i32, &iceberg::spec::Struct)> = manifests
+            .iter()
+            .filter(|m| m.file.content == ManifestContentType::Data)
+            .flat_map(|m| {
+                m.entries.iter().filter(|e| e.is_alive()).map(move |e| {
+                    (
+                        e.file_path(),
+                        (m.file.partition_spec_id, e.data_file().partition()),
+                    )
+                })
+            })
+            .collect();
         let (keep, drop): (Vec<usize>, Vec<usize>) = (0..groups.len()).partition(|&i| {
-            groups[i]
-                .removed
-                .iter()
-                .all(|p| live.contains_key(p.as_str()))
+            groups[i].removed.iter().all(|p| {
+                live.contains_key(p.as_str())
+                    && data_partition
+                        .get(p.as_str())
+                        .is_some_and(|(spec, part)| !deletes.covers(*spec, part))
+            })
         });
         if keep.is_empty() {
             outcome.dropped = drop;
@@ -169,6 +186,13 @@ async fn stage(
                 .iter()
                 .any(|e| e.is_alive() && removed.contains(e.file_path()));
         if !touched {
+            // A manifest of an earlier snapshot whose entries are all DELETED lists no live file:
+            // drop it (as Iceberg Java does) instead of carrying it into every later snapshot.
+            if m.file.added_snapshot_id != base.snapshot_id()
+                && !m.entries.iter().any(|e| e.is_alive())
+            {
+                continue;
+            }
             new_manifests.push(m.file.clone());
             continue;
         }

@@ -117,6 +117,9 @@ pub struct Maintainer {
     default_tables: Vec<TableIdent>,
     max_attempts: u32,
     queue: Option<Arc<dyn GroupQueue>>,
+    /// The redelivery window: snapshot expiry and orphan removal never use a shorter age, so
+    /// idempotency keys outlive every redelivery and no queued request loses its files.
+    redelivery_window_ms: i64,
 }
 
 impl Maintainer {
@@ -145,6 +148,7 @@ impl Maintainer {
             default_tables,
             max_attempts: config.commit_max_attempts,
             queue,
+            redelivery_window_ms: config.redelivery_window_ms,
         })
     }
 
@@ -273,14 +277,10 @@ impl Maintainer {
                 out.rewrite = Some(r);
             }
             Action::ExpireSnapshots => {
-                let r = expire::expire_snapshots(
-                    catalog,
-                    &self.stores,
-                    ident,
-                    &req.expire,
-                    req.dry_run,
-                )
-                .await?;
+                let mut opts = req.expire.clone();
+                opts.min_age_floor_ms = self.redelivery_window_ms;
+                let r = expire::expire_snapshots(catalog, &self.stores, ident, &opts, req.dry_run)
+                    .await?;
                 crate::metrics::emit_maintenance(
                     &out.table,
                     "expire_snapshots",
@@ -299,14 +299,11 @@ impl Maintainer {
                 out.expire = Some(r);
             }
             Action::RemoveOrphanFiles => {
-                let r = orphans::remove_orphan_files(
-                    catalog,
-                    &self.stores,
-                    ident,
-                    &req.orphans,
-                    req.dry_run,
-                )
-                .await?;
+                let mut opts = req.orphans.clone();
+                opts.min_age_floor_ms = self.redelivery_window_ms;
+                let r =
+                    orphans::remove_orphan_files(catalog, &self.stores, ident, &opts, req.dry_run)
+                        .await?;
                 crate::metrics::emit_maintenance(
                     &out.table,
                     "remove_orphan_files",

@@ -1,0 +1,330 @@
+//! Exactness checks after a cast: a value is stored exactly or its row is set aside with
+//! `lossy_value` (or `invalid_type` for values the column's type cannot hold at all, like a leap
+//! second). Arrow's casts round decimals, overflow doubles to infinity, truncate floats into
+//! integers and sub-microsecond digits, and move offset timestamps to UTC; each is caught here.
+
+use std::sync::LazyLock;
+
+use arrow::compute::kernels::cmp::neq;
+use arrow::compute::{cast_with_options, CastOptions};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Float64Type};
+use arrow_array::{Array, ArrayRef, BooleanArray};
+use arrow_schema::{ArrowError, DataType, TimeUnit};
+use regex::Regex;
+
+use crate::contract::{ErrorCode, Violation};
+
+/// Flags rows of `typed` that do not hold exactly what `raw` said.
+pub fn flag_lossy(
+    column: &str,
+    raw: &ArrayRef,
+    typed: &ArrayRef,
+    target: &DataType,
+    round_decimals: bool,
+    out: &mut [Option<Violation>],
+) -> Result<(), ArrowError> {
+    let flag = |out: &mut [Option<Violation>], i: usize, code: ErrorCode, message: String| {
+        if out[i].is_none() {
+            out[i] = Some(Violation {
+                field: column.to_string(),
+                code,
+                message,
+            });
+        }
+    };
+    if raw.data_type() == &DataType::Utf8 {
+        let text = raw.as_string::<i32>();
+        for i in 0..text.len() {
+            if out[i].is_some() || text.is_null(i) || typed.is_null(i) {
+                continue;
+            }
+            let s = text.value(i);
+            if let Some((code, why)) = text_loss(s, typed, i, target, round_decimals) {
+                flag(out, i, code, format!("`{}` {why}", short(s)));
+            }
+        }
+        return Ok(());
+    }
+    if !round_trips(raw.data_type(), target, round_decimals) {
+        return Ok(());
+    }
+    // Numbers and times from typed input (Parquet): cast back and compare.
+    let back = cast_with_options(typed, raw.data_type(), &CastOptions::default())?;
+    let differs: BooleanArray = neq(&back, raw)?;
+    if differs.true_count() == 0 {
+        return Ok(());
+    }
+    let fmt = arrow::util::display::ArrayFormatter::try_new(
+        raw.as_ref(),
+        &arrow::util::display::FormatOptions::default(),
+    )?;
+    for i in 0..differs.len() {
+        if differs.is_valid(i) && differs.value(i) && raw.is_valid(i) {
+            flag(
+                out,
+                i,
+                ErrorCode::LossyValue,
+                format!(
+                    "`{}` ({}) cannot be stored exactly as {target}",
+                    fmt.value(i),
+                    raw.data_type()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Source → target pairs whose exactness a cast back can prove.
+fn round_trips(from: &DataType, to: &DataType, round_decimals: bool) -> bool {
+    let numeric = |t: &DataType| {
+        t.is_numeric() && !matches!(t, DataType::Float16) || matches!(t, DataType::Decimal128(..))
+    };
+    let temporal = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Timestamp(..) | DataType::Time64(_) | DataType::Time32(_)
+        )
+    };
+    if matches!(to, DataType::Decimal128(..)) && round_decimals {
+        return false;
+    }
+    (numeric(from) && numeric(to)) || (temporal(from) && temporal(to))
+}
+
+fn short(s: &str) -> String {
+    if s.len() <= 120 {
+        return s.to_string();
+    }
+    let cut = (0..=120)
+        .rev()
+        .find(|&n| s.is_char_boundary(n))
+        .unwrap_or(0);
+    format!("{}…", &s[..cut])
+}
+
+static LEAP_SECOND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^0-9])\d{1,2}:\d{2}:60(?:[^0-9]|$)").expect("regex"));
+static FRACTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d:\d{2}[.,](\d+)").expect("regex"));
+static OFFSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$")
+        .expect("regex")
+});
+
+fn digits(unit: &TimeUnit) -> usize {
+    match unit {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 3,
+        TimeUnit::Microsecond => 6,
+        TimeUnit::Nanosecond => 9,
+    }
+}
+
+/// Why text `s`, cast to `typed[i]`, is not stored exactly (code, reason), if it is not.
+fn text_loss(
+    s: &str,
+    typed: &ArrayRef,
+    i: usize,
+    target: &DataType,
+    round_decimals: bool,
+) -> Option<(ErrorCode, String)> {
+    match target {
+        DataType::Decimal128(_, scale) | DataType::Decimal256(_, scale) => {
+            (!round_decimals && !decimal_text_exact(s, *scale)).then(|| {
+                (
+                    ErrorCode::LossyValue,
+                    format!("has more decimal places than the column's scale {scale} (opt in to rounding with `rounding = \"half_up\"`)"),
+                )
+            })
+        }
+        DataType::Float64 | DataType::Float32 => {
+            let v = if *target == DataType::Float64 {
+                typed.as_primitive::<Float64Type>().value(i)
+            } else {
+                f64::from(typed.as_primitive::<Float32Type>().value(i))
+            };
+            let lower = s.trim().to_ascii_lowercase();
+            let literal = lower.contains("inf") || lower.contains("nan");
+            if v.is_infinite() && !literal {
+                Some((ErrorCode::LossyValue, format!("is out of range for {target}")))
+            } else if v == 0.0 && has_nonzero_mantissa(&lower) {
+                Some((ErrorCode::LossyValue, format!("is too small for {target} (it would become 0)")))
+            } else {
+                None
+            }
+        }
+        DataType::Timestamp(unit, tz) => {
+            if LEAP_SECOND.is_match(s) {
+                return Some((
+                    ErrorCode::InvalidType,
+                    "is a leap second, which Iceberg timestamps cannot hold".into(),
+                ));
+            }
+            if let Some(loss) = fraction_loss(s, unit) {
+                return Some(loss);
+            }
+            if tz.is_none() {
+                if let Some(c) = OFFSET.captures(s.trim()) {
+                    let off = c.get(1).map_or("", |m| m.as_str());
+                    if !is_zero_offset(off) {
+                        return Some((
+                            ErrorCode::LossyValue,
+                            format!("has the UTC offset `{off}`, but the column is a timestamp without time zone (use `timestamptz`)"),
+                        ));
+                    }
+                }
+            }
+            None
+        }
+        DataType::Time64(unit) | DataType::Time32(unit) => {
+            if LEAP_SECOND.is_match(s) {
+                return Some((
+                    ErrorCode::InvalidType,
+                    "is a leap second, which Iceberg times cannot hold".into(),
+                ));
+            }
+            fraction_loss(s, unit)
+        }
+        _ => None,
+    }
+}
+
+fn fraction_loss(s: &str, unit: &TimeUnit) -> Option<(ErrorCode, String)> {
+    let frac = FRACTION.captures(s)?.get(1)?.as_str();
+    let keep = digits(unit);
+    (frac.len() > keep && frac[keep..].bytes().any(|b| b != b'0')).then(|| {
+        (
+            ErrorCode::LossyValue,
+            format!(
+                "has {} fractional-second digits; the column keeps {keep}",
+                frac.len()
+            ),
+        )
+    })
+}
+
+fn is_zero_offset(off: &str) -> bool {
+    off.eq_ignore_ascii_case("z") || off[1..].bytes().all(|b| b == b'0' || b == b':')
+}
+
+fn has_nonzero_mantissa(lower: &str) -> bool {
+    let mantissa = lower.split('e').next().unwrap_or("");
+    mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
+}
+
+/// Whether decimal text has no more significant fractional digits than `scale` (exponents
+/// counted: `1.5e-3` has 4).
+pub fn decimal_text_exact(s: &str, scale: i8) -> bool {
+    let s = s.trim();
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().unwrap_or(0)),
+        None => (s, 0),
+    };
+    let frac = mantissa.split_once('.').map_or("", |(_, f)| f);
+    let significant = frac.trim_end_matches('0').len() as i32;
+    significant - exp <= i32::from(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Float64Array, Int64Array, StringArray};
+
+    use super::*;
+
+    fn codes(raw: Vec<&str>, target: DataType) -> Vec<Option<ErrorCode>> {
+        let raw: ArrayRef = Arc::new(StringArray::from(raw));
+        let typed = cast_with_options(&raw, &target, &CastOptions::default()).unwrap();
+        let mut out = vec![None; raw.len()];
+        flag_lossy("c", &raw, &typed, &target, false, &mut out).unwrap();
+        out.into_iter().map(|v| v.map(|v| v.code)).collect()
+    }
+
+    #[test]
+    fn decimals_with_more_places_than_the_scale_are_lossy() {
+        assert!(decimal_text_exact("1.50", 2) && decimal_text_exact("1.500000", 2));
+        assert!(!decimal_text_exact("1.005", 2) && !decimal_text_exact("0.001", 2));
+        assert!(decimal_text_exact("1.5e1", 0) && !decimal_text_exact("1.5e-3", 3));
+        assert_eq!(
+            codes(vec!["1.005", "0.001", "12.30"], DataType::Decimal128(10, 2)),
+            vec![
+                Some(ErrorCode::LossyValue),
+                Some(ErrorCode::LossyValue),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn doubles_out_of_range_are_lossy_but_literals_are_not() {
+        assert_eq!(
+            codes(
+                vec!["1e400", "-inf", "1e-400", "0.0", "2.5"],
+                DataType::Float64
+            ),
+            vec![
+                Some(ErrorCode::LossyValue),
+                None,
+                Some(ErrorCode::LossyValue),
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn timestamps_keep_offsets_digits_and_refuse_leap_seconds() {
+        let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
+        assert_eq!(
+            codes(
+                vec![
+                    "2026-01-01T10:00:00+05:30",
+                    "2026-01-01T10:00:00Z",
+                    "2026-01-01T10:00:00.123456789",
+                    "2026-01-01T10:00:00.123456000",
+                    "2026-01-01",
+                ],
+                ts
+            ),
+            vec![
+                Some(ErrorCode::LossyValue),
+                None,
+                Some(ErrorCode::LossyValue),
+                None,
+                None
+            ]
+        );
+        let tz = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
+        assert_eq!(codes(vec!["2026-01-01T10:00:00+05:30"], tz), vec![None]);
+        let raw: ArrayRef = Arc::new(StringArray::from(vec!["2016-12-31T23:59:60Z"]));
+        let target = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
+        let typed = cast_with_options(&raw, &target, &CastOptions::default()).unwrap();
+        let mut out = vec![None];
+        flag_lossy("c", &raw, &typed, &target, false, &mut out).unwrap();
+        if typed.is_valid(0) {
+            assert_eq!(
+                out[0].as_ref().map(|v| v.code),
+                Some(ErrorCode::InvalidType)
+            );
+        }
+    }
+
+    #[test]
+    fn typed_input_is_checked_by_casting_back() {
+        let raw: ArrayRef = Arc::new(Float64Array::from(vec![2.7, 3.0]));
+        let typed = cast_with_options(&raw, &DataType::Int64, &CastOptions::default()).unwrap();
+        let mut out = vec![None; 2];
+        flag_lossy("c", &raw, &typed, &DataType::Int64, false, &mut out).unwrap();
+        assert_eq!(out[0].as_ref().map(|v| v.code), Some(ErrorCode::LossyValue));
+        assert!(out[1].is_none());
+        let raw: ArrayRef = Arc::new(Int64Array::from(vec![(1 << 53) + 1]));
+        let typed = cast_with_options(&raw, &DataType::Float64, &CastOptions::default()).unwrap();
+        let mut out = vec![None];
+        flag_lossy("c", &raw, &typed, &DataType::Float64, false, &mut out).unwrap();
+        assert!(out[0].is_some(), "2^53+1 does not fit a double exactly");
+    }
+}

@@ -1,0 +1,572 @@
+//! Data integrity on real S3 input (issue 12): every row lands exactly once or is quarantined
+//! with a code, every value is stored exactly, every valid key reaches exactly its object.
+//! Keys are uploaded raw with aws-sdk-s3, never through Floe's own path handling.
+
+use std::collections::BTreeMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Float64Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use floe::committer::{commit_messages, CommitMessage, CommitSettings};
+use floe::ingest::{ObjectStatus, SkipReason};
+use floe::queue::CommitRequest;
+use floe::source::ObjectRef;
+
+use crate::errors::{assert_accounted, quarantine_rows};
+use crate::support::{self, CapturedQueue, TestEnv, LANDING};
+
+fn spec(name: &str, prefix: &str, extra: &str, columns: &[(&str, &str)]) -> String {
+    let mut s = format!("name = \"{name}\"\nprefixes = [\"{prefix}\"]\n{extra}\n");
+    for (n, t) in columns {
+        s.push_str(&format!("[[columns]]\nname = \"{n}\"\ntype = \"{t}\"\n"));
+    }
+    s
+}
+
+async fn table_batches(env: &TestEnv, table: &str) -> Vec<RecordBatch> {
+    let ingestor = env.ingestor().await;
+    match ingestor.catalog().load_table(&env.ident(table)).await {
+        Ok(t) => support::scan(&t).await,
+        Err(_) => vec![],
+    }
+}
+
+fn longs(batches: &[RecordBatch], col: &str) -> Vec<i64> {
+    let mut out: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column_by_name(col)
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .clone();
+            (0..a.len()).map(move |i| a.value(i)).collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn strings(batches: &[RecordBatch], col: &str) -> Vec<Option<String>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(col).unwrap().as_string::<i32>().clone();
+            (0..a.len())
+                .map(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_overwritten_key_is_read_as_the_version_its_event_named_or_skipped() {
+    let env = TestEnv::new(&[("ow", spec("ow", "ow/", "", &[("id", "long")]))]);
+    let key = env.key("ow/", "x.csv");
+    let etag_a = env.put_raw(&key, b"id\n1\n2\n".to_vec()).await;
+    let etag_b = env.put_raw(&key, b"id\n3\n4\n5\n".to_vec()).await;
+    assert_ne!(etag_a, etag_b);
+    let ingestor = env.ingestor().await;
+    // Version A's event arrives after B overwrote the key: A is gone, B must not be stored as A.
+    let mut a = ObjectRef::new(LANDING, key.clone());
+    a.etag = Some(etag_a);
+    let r = ingestor.ingest(a).await;
+    assert_eq!(r.status, ObjectStatus::Skipped, "{r:?}");
+    assert_eq!(r.skipped, Some(SkipReason::Superseded));
+    assert!(!r.retryable && r.error.as_deref().unwrap().contains("superseded"));
+    assert!(table_batches(&env, "ow")
+        .await
+        .iter()
+        .all(|b| b.num_rows() == 0));
+    // B's own event stores B exactly once.
+    let mut b = ObjectRef::new(LANDING, key.clone());
+    b.etag = Some(etag_b);
+    let r = ingestor.ingest(b.clone()).await;
+    assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
+    assert_eq!(ingestor.ingest(b).await.status, ObjectStatus::Duplicate);
+    assert_eq!(longs(&table_batches(&env, "ow").await, "id"), vec![3, 4, 5]);
+}
+
+#[tokio::test]
+async fn every_valid_key_reaches_exactly_its_object() {
+    let env = TestEnv::new(&[("keys", spec("keys", "keys/", "", &[("id", "long")]))]);
+    let names = [
+        "ü-umlaut.csv",
+        "emoji-🦀.csv",
+        "specials ~#%[]{}|^\"<>\\*?.csv",
+        "tab\there.csv",
+        "double//slash.csv",
+        "plus+and%2Fencoded.csv",
+    ];
+    let ingestor = env.ingestor().await;
+    for (i, name) in names.iter().enumerate() {
+        let key = env.key("keys/", name);
+        env.put_raw(&key, format!("id\n{i}\n").into_bytes()).await;
+        let r = ingestor.ingest(ObjectRef::new(LANDING, key.clone())).await;
+        assert_eq!(r.status, ObjectStatus::Committed, "{key:?}: {r:?}");
+        assert_eq!(r.rows_written, 1, "{key:?}");
+    }
+    assert_eq!(
+        longs(&table_batches(&env, "keys").await, "id"),
+        (0..names.len() as i64).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn folder_markers_and_unrouted_keys_are_reported_not_retried() {
+    let env = TestEnv::new(&[("fm", spec("fm", "fm/", "", &[("id", "long")]))]);
+    let folder = env.key("fm/", "sub/");
+    env.put_raw(&folder, Vec::new()).await;
+    let unrouted = format!("elsewhere/{}/x.csv", env.id);
+    env.put_raw(&unrouted, b"id\n1\n".to_vec()).await;
+    let body = |key: &str| {
+        serde_json::json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "x"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {},
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                   "bucket": {"name": LANDING, "ownerIdentity": {"principalId": "x"}, "arn": "arn:aws:s3:::x"},
+                   "object": {"key": key.replace(' ', "+"), "size": 0, "sequencer": "01"}}}]})
+        .to_string()
+    };
+    let event = serde_json::json!({"Records": [
+        {"messageId": "folder", "body": body(&folder), "eventSource": "aws:sqs"},
+        {"messageId": "unrouted", "body": body(&unrouted), "eventSource": "aws:sqs"},
+    ]});
+    let ingestor = env.ingestor().await;
+    let resp = ingestor
+        .handle(floe::event::IngestEvent::parse(&event).unwrap())
+        .await;
+    assert_eq!(
+        resp.batch_item_failures.as_deref(),
+        Some(&[][..]),
+        "{resp:?}"
+    );
+    let reasons: Vec<_> = resp.objects.iter().map(|r| (r.status, r.skipped)).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (ObjectStatus::Skipped, Some(SkipReason::FolderMarker)),
+            (ObjectStatus::Skipped, Some(SkipReason::NoRoute))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_object_with_a_very_long_key_is_still_quarantined() {
+    let env = TestEnv::new(&[("lk", spec("lk", "lk/", "", &[("id", "long")]))]);
+    // Path segments stay under common file-system name limits; the whole key is near S3's 1,024.
+    let long = vec!["k".repeat(190); 5].join("/");
+    let key = env.key("lk/", &format!("{long}.csv.gz"));
+    assert!(key.len() <= 1024 && key.len() > 990);
+    env.put_raw(&key, b"this is not gzip".to_vec()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_eq!(r.status, ObjectStatus::Quarantined, "{r:?}");
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(q.len(), 1, "{q:?}");
+    let copy = q[0].3.clone().unwrap();
+    assert!(copy.contains("/_long/") && copy.ends_with(".gz"), "{copy}");
+    let (bucket, copy_key) = copy.trim_start_matches("s3://").split_once('/').unwrap();
+    let got = env
+        .s3_client()
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(copy_key)
+        .send()
+        .await
+        .unwrap();
+    let bytes = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&bytes[..], b"this is not gzip");
+}
+
+#[tokio::test]
+async fn csv_line_endings_and_blank_first_lines_keep_every_row() {
+    let env = TestEnv::new(&[(
+        "le",
+        spec("le", "le/", "", &[("id", "long"), ("name", "string")]),
+    )]);
+    let ingestor = env.ingestor().await;
+    let cases: [(&str, &[u8], Vec<i64>); 4] = [
+        ("cr.csv", b"id,name\r1,a\r2,b\r3,c\r", vec![1, 2, 3]),
+        ("cr-header.csv", b"id,name\r10,a\n11,b\n", vec![10, 11]),
+        ("blank-first.csv", b"\nid,name\n20,a\n", vec![20]),
+        (
+            "crlf.csv",
+            b"id,name\r\n30,\"x\r\ny\"\r\n31,b\r\n",
+            vec![30, 31],
+        ),
+    ];
+    let mut expected = Vec::new();
+    for (name, body, ids) in cases {
+        let key = env.key("le/", name);
+        env.put_raw(&key, body.to_vec()).await;
+        let r = ingestor.ingest(ObjectRef::new(LANDING, key)).await;
+        assert_eq!(r.status, ObjectStatus::Committed, "{name}: {r:?}");
+        assert_eq!(r.rows_written, ids.len() as u64, "{name}: {r:?}");
+        assert_accounted(&r);
+        expected.extend(ids);
+    }
+    expected.sort();
+    let batches = table_batches(&env, "le").await;
+    assert_eq!(longs(&batches, "id"), expected);
+    assert!(strings(&batches, "name").contains(&Some("x\r\ny".into())));
+}
+
+#[tokio::test]
+async fn json_lines_honour_unknown_columns_and_keep_raw_records() {
+    let cols = [("id", "long"), ("name", "string")];
+    let env = TestEnv::new(&[
+        (
+            "je",
+            spec(
+                "je",
+                "je/",
+                "[contract]\nunknown_columns = \"evolve\"",
+                &cols,
+            ),
+        ),
+        (
+            "jr",
+            spec(
+                "jr",
+                "jr/",
+                "[contract]\nunknown_columns = \"reject\"",
+                &cols,
+            ),
+        ),
+        ("jd", spec("jd", "jd/", "", &cols)),
+    ]);
+    let ingestor = env.ingestor().await;
+    let lines = "{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"\", \"extra\": \"e2\", \"more\": 7}\n";
+    // evolve: the new keys become columns, with their values.
+    let key = env.key("je/", "x.jsonl");
+    env.put_raw(&key, lines.as_bytes().to_vec()).await;
+    let r = ingestor.ingest(ObjectRef::new(LANDING, key)).await;
+    assert_eq!(
+        (r.status, r.rows_written),
+        (ObjectStatus::Committed, 2),
+        "{r:?}"
+    );
+    let b = table_batches(&env, "je").await;
+    assert_eq!(strings(&b, "extra"), vec![None, Some("e2".into())]);
+    assert_eq!(strings(&b, "more"), vec![None, Some("7".into())]);
+    assert_eq!(
+        strings(&b, "name"),
+        vec![Some("a".into()), Some("".into())],
+        "\"\" is a value"
+    );
+    // reject: the record with unknown keys is quarantined whole, raw line intact.
+    let key = env.key("jr/", "x.jsonl");
+    env.put_raw(&key, lines.as_bytes().to_vec()).await;
+    let r = ingestor.ingest(ObjectRef::new(LANDING, key.clone())).await;
+    assert_eq!((r.rows_written, r.rows_quarantined), (1, 1), "{r:?}");
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(q[0].2, "schema_mismatch");
+    assert_eq!(q[0].3.as_deref(), Some(lines.lines().nth(1).unwrap()));
+    // default (drop): unknown keys are reported per object.
+    let key = env.key("jd/", "x.jsonl");
+    env.put_raw(&key, lines.as_bytes().to_vec()).await;
+    let r = ingestor.ingest(ObjectRef::new(LANDING, key)).await;
+    assert_eq!(r.rows_written, 2, "{r:?}");
+    assert_eq!(r.unknown_columns, vec!["extra".to_string(), "more".into()]);
+}
+
+#[tokio::test]
+async fn values_are_stored_exactly_or_quarantined_with_a_code() {
+    let env = TestEnv::new(&[(
+        "ex",
+        spec(
+            "ex",
+            "ex/",
+            "",
+            &[
+                ("id", "long"),
+                ("amount", "decimal(10,2)"),
+                ("ratio", "double"),
+                ("local_ts", "timestamp"),
+                ("t", "time"),
+            ],
+        ),
+    )]);
+    let csv = "id,amount,ratio,local_ts,t\n\
+        1,1.50,2.5,2026-01-01T10:00:00,10:00:00\n\
+        2,1.005,2.5,2026-01-01T10:00:00,10:00:00\n\
+        3,0.001,2.5,2026-01-01T10:00:00,10:00:00\n\
+        4,1.00,1e400,2026-01-01T10:00:00,10:00:00\n\
+        5,1.00,2.5,2026-01-01T10:00:00+05:30,10:00:00\n\
+        6,1.00,2.5,2026-01-01T10:00:00.123456789,10:00:00\n\
+        7,1.00,2.5,2016-12-31T23:59:60,10:00:00\n\
+        8,1.00,2.5,2026-01-01T10:00:00,23:59:60\n\
+        9,-0.10,-1e-300,2026-01-01T10:00:00.123456000Z,23:59:59.999999\n";
+    let key = env.key("ex/", "x.csv");
+    env.put_raw(&key, csv.as_bytes().to_vec()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_accounted(&r);
+    assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
+    let b = table_batches(&env, "ex").await;
+    assert_eq!(longs(&b, "id"), vec![1, 9]);
+    let row9: Vec<_> = b
+        .iter()
+        .flat_map(|b| {
+            let ids = b
+                .column_by_name("id")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .clone();
+            let am = b
+                .column_by_name("amount")
+                .unwrap()
+                .as_primitive::<Decimal128Type>()
+                .clone();
+            let ra = b
+                .column_by_name("ratio")
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .clone();
+            let ts = b
+                .column_by_name("local_ts")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone();
+            (0..ids.len())
+                .filter(move |&i| ids.value(i) == 9)
+                .map(move |i| (am.value(i), ra.value(i), ts.value(i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(row9, vec![(-10, -1e-300, 1_767_261_600_123_456)]);
+    let q = quarantine_rows(&env, &key).await;
+    let codes: BTreeMap<i64, (String, String)> = q
+        .into_iter()
+        .map(|(rec, field, code, _)| (rec.unwrap(), (field.unwrap_or_default(), code)))
+        .collect();
+    let expect = |rec: i64, field: &str, code: &str| {
+        assert_eq!(
+            codes.get(&rec).map(|(f, c)| (f.as_str(), c.as_str())),
+            Some((field, code)),
+            "record {rec}: {codes:?}"
+        )
+    };
+    expect(2, "amount", "lossy_value");
+    expect(3, "amount", "lossy_value");
+    expect(4, "ratio", "lossy_value");
+    expect(5, "local_ts", "lossy_value");
+    expect(6, "local_ts", "lossy_value");
+    expect(7, "local_ts", "invalid_type");
+    expect(8, "t", "invalid_type");
+    assert_eq!(codes.len(), 7);
+}
+
+#[tokio::test]
+async fn a_renamed_header_refuses_the_object_instead_of_nulling_a_column() {
+    let env = TestEnv::new(&[(
+        "rn",
+        spec("rn", "rn/", "", &[("id", "long"), ("amount", "double")]),
+    )]);
+    let key = env.key("rn/", "x.csv");
+    env.put_raw(&key, b"id,Amount\n1,2.5\n".to_vec()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_eq!(r.status, ObjectStatus::Quarantined, "{r:?}");
+    assert_eq!((r.rows_written, r.rows_read, r.rows_quarantined), (0, 0, 0));
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(q[0].2, "schema_mismatch");
+    assert!(table_batches(&env, "rn")
+        .await
+        .iter()
+        .all(|b| b.num_rows() == 0));
+}
+
+#[tokio::test]
+async fn rule_errors_at_run_time_are_row_level() {
+    let env = TestEnv::new(&[(
+        "rr",
+        spec(
+            "rr",
+            "rr/",
+            "[[contract.rules]]\nname = \"ratio\"\nsql = \"CAST(code AS BIGINT) / qty > 0\"",
+            &[("id", "long"), ("qty", "long"), ("code", "string")],
+        ),
+    )]);
+    let key = env.key("rr/", "x.csv");
+    env.put_raw(&key, b"id,qty,code\n1,2,4\n2,0,4\n3,1,x\n4,1,3\n".to_vec())
+        .await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
+    assert_accounted(&r);
+    assert_eq!(longs(&table_batches(&env, "rr").await, "id"), vec![1, 4]);
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(
+        q.iter().map(|r| (r.0, r.2.as_str())).collect::<Vec<_>>(),
+        vec![(Some(2), "rule_failed"), (Some(3), "rule_failed")]
+    );
+}
+
+#[tokio::test]
+async fn a_record_past_the_size_limit_quarantines_the_object_naming_the_limit() {
+    let mut env = TestEnv::new(&[(
+        "lim",
+        spec("lim", "lim/", "", &[("id", "long"), ("s", "string")]),
+    )]);
+    env.vars
+        .insert("FLOE_MAX_RECORD_BYTES".into(), "1000".into());
+    let key = env.key("lim/", "x.jsonl");
+    let body = format!(
+        "{{\"id\": 1, \"s\": \"a\"}}\n{{\"id\": 2, \"s\": \"{}\"}}\n",
+        "x".repeat(5000)
+    );
+    env.put_raw(&key, body.into_bytes()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_eq!(r.status, ObjectStatus::Quarantined, "{r:?}");
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap()
+            .contains("FLOE_MAX_RECORD_BYTES"),
+        "{r:?}"
+    );
+    assert_eq!(quarantine_rows(&env, &key).await[0].2, "limit_exceeded");
+}
+
+#[tokio::test]
+async fn queued_requests_are_one_message_per_object_checked_before_commit() {
+    let columns: Vec<(String, &str)> = (0..65).map(|i| (format!("c{i:02}"), "string")).collect();
+    let mut cols: Vec<(&str, &str)> = vec![("id", "long")];
+    cols.extend(columns.iter().map(|(n, t)| (n.as_str(), *t)));
+    let text = spec(
+        "wide",
+        "wide/",
+        "[[partition]]\ncolumn = \"id\"\ntransform = \"identity\"",
+        &cols,
+    );
+    let env = TestEnv::new(&[("wide", text)]);
+    let queue = std::sync::Arc::new(CapturedQueue::default());
+    let ingestor = env.ingestor().await.with_commit_queue(queue.clone());
+    // 150 partitions → 150 data files of 66 columns: far past one SQS message inline.
+    let mut csv = String::from("id");
+    for (n, _) in &columns {
+        csv.push(',');
+        csv.push_str(n);
+    }
+    csv.push('\n');
+    for id in 0..150 {
+        csv.push_str(&id.to_string());
+        for _ in &columns {
+            csv.push_str(",v");
+        }
+        csv.push('\n');
+    }
+    let key = env.key("wide/", "x.csv");
+    env.put_raw(&key, csv.into_bytes()).await;
+    let r = ingestor.ingest(ObjectRef::new(LANDING, key.clone())).await;
+    assert_eq!((r.status, r.files), (ObjectStatus::Queued, 150), "{r:?}");
+    let sent = std::mem::take(&mut *queue.0.lock().unwrap());
+    assert_eq!(sent.len(), 1, "one request per object and table");
+    let body = serde_json::to_string(&sent[0]).unwrap();
+    assert!(body.len() < 64 * 1024, "message of {} bytes", body.len());
+    assert!(sent[0].data_files_url.is_some() && sent[0].file_count == 150);
+    let settings = CommitSettings::new(10, 3_600_000);
+    let msg = |id: &str, r: &CommitRequest| CommitMessage {
+        message_id: id.into(),
+        request: Ok(r.clone()),
+        body: serde_json::to_string(r).unwrap(),
+    };
+    // Too old: refused, never committed.
+    let mut old = sent[0].clone();
+    old.sent_at_ms -= 2 * 3_600_000;
+    let report = commit_messages(ingestor.catalog(), vec![msg("old", &old)], &settings).await;
+    assert_eq!(report.refused[0].code, "too_old");
+    assert_eq!(report.failed_message_ids, vec!["old".to_string()]);
+    // One file of the object, re-pointed: outside the table, or at a file that is gone.
+    let table = ingestor
+        .catalog()
+        .load_table(&env.ident("wide"))
+        .await
+        .unwrap();
+    let mut one = sent[0].data_files(&table).await.unwrap();
+    one.truncate(1);
+    let path = one[0].file_path().to_string();
+    let single = CommitRequest::for_files(&table, &sent[0].source, 1, one)
+        .await
+        .unwrap();
+    assert!(single.data_files_url.is_none());
+    let repoint = |to: &str, suffix: &str| -> CommitRequest {
+        let mut r: CommitRequest =
+            serde_json::from_str(&serde_json::to_string(&single).unwrap().replace(&path, to))
+                .unwrap();
+        r.idempotency_key.push_str(suffix);
+        r
+    };
+    let foreign = repoint(
+        "s3://floe-warehouse/another-table/data/x.parquet",
+        "#outside",
+    );
+    let report = commit_messages(
+        ingestor.catalog(),
+        vec![msg("foreign", &foreign)],
+        &settings,
+    )
+    .await;
+    assert_eq!(report.refused[0].code, "outside_table", "{report:?}");
+    let gone = repoint(
+        &format!(
+            "{}/data/removed-as-orphan.parquet",
+            table.metadata().location()
+        ),
+        "#gone",
+    );
+    let report = commit_messages(ingestor.catalog(), vec![msg("gone", &gone)], &settings).await;
+    assert_eq!(report.refused[0].code, "missing_files", "{report:?}");
+    // The real request commits all 150 rows at once.
+    let report = commit_messages(ingestor.catalog(), vec![msg("ok", &sent[0])], &settings).await;
+    assert!(
+        report.failed_message_ids.is_empty() && report.refused.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(report.tables[0].rows, 150);
+    assert_eq!(
+        longs(&table_batches(&env, "wide").await, "id"),
+        (0..150).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn table_and_quarantine_requests_of_one_object_have_distinct_dedup_ids() {
+    let base = CommitRequest {
+        table: "it.t".into(),
+        idempotency_key: "s3://b/k#etag=e".into(),
+        source: ObjectRef::new("b", "k"),
+        rows: 1,
+        partition_spec_id: 0,
+        data_files: vec![],
+        data_files_url: None,
+        file_count: 0,
+        sent_at_ms: 0,
+    };
+    let q = CommitRequest {
+        table: "it.quarantine".into(),
+        ..base.clone()
+    };
+    assert_ne!(base.deduplication_id(), q.deduplication_id());
+}
