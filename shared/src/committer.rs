@@ -184,10 +184,9 @@ pub async fn commit_messages(
     let mut refused_out = Vec::new();
     for (mut r, body) in refusals {
         if let Some(dlq) = &settings.dlq {
-            let fifo = r
-                .table
-                .clone()
-                .map(|t| (t, format!("refused-{}", r.message_id)));
+            // The commit queue is FIFO, so its DLQ is too: group by table, one id per message.
+            let group = r.table.clone().unwrap_or_else(|| "unknown".into());
+            let fifo = Some((group, format!("refused-{}", r.message_id)));
             match dlq
                 .send_body(
                     body,

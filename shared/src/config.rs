@@ -140,8 +140,9 @@ pub struct Config {
     pub limits: Limits,
     /// `FLOE_REDELIVERY_WINDOW_HOURS`: the longest time an event or commit request can take to
     /// arrive (queue retention + DLQ retention + redrive; default 432 h = 18 days). Idempotency
-    /// keys are kept at least this long (snapshot expiry never goes below it), and older events
-    /// and commit requests are refused instead of risking a second copy or a deleted file.
+    /// keys are kept at least this long (snapshot expiry never goes below it), orphan removal
+    /// waits at least this long, and older commit requests are refused instead of committing
+    /// files that may be gone.
     pub redelivery_window_ms: i64,
     /// `FLOE_COMMIT_DLQ_URL`: the commit queue's DLQ; requests that can never succeed are moved
     /// there at once instead of blocking their table's FIFO group (optional).

@@ -276,16 +276,6 @@ impl Ingestor {
             .route(&object.bucket, &object.key)
             .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?;
         report.table = Some(spec.ident.to_string());
-        if let Some(at) = object.event_time_ms {
-            let age = chrono::Utc::now().timestamp_millis() - at;
-            if age > self.config.redelivery_window_ms {
-                return Err(Fail(Error::Expired {
-                    object: object.url(),
-                    hours: age / 3_600_000,
-                    window_hours: self.config.redelivery_window_ms / 3_600_000,
-                }));
-            }
-        }
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
             let meta = self.landing.head(&object).await.map_err(landing_outcome)?;

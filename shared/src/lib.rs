@@ -87,17 +87,6 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// The event is older than the redelivery window: its idempotency key may have expired, so
-    /// ingesting it could add its rows a second time. Refused (not retryable).
-    #[error("{object}: the event is {hours} h old, beyond the redelivery window of {window_hours} h (FLOE_REDELIVERY_WINDOW_HOURS); refused so its rows cannot land twice")]
-    Expired {
-        /// The object.
-        object: String,
-        /// The event's age.
-        hours: i64,
-        /// The window.
-        window_hours: i64,
-    },
     /// Arrow error building batches.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -119,7 +108,7 @@ impl Error {
             #[cfg(feature = "maintenance")]
             Error::Maintenance(_) => true,
             Error::Quarantine { .. } | Error::Queue { .. } => true,
-            Error::Arrow(_) | Error::Expired { .. } => false,
+            Error::Arrow(_) => false,
         }
     }
 }

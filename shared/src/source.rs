@@ -25,8 +25,8 @@ pub struct ObjectRef {
     /// Content-Encoding, when known (gzip/zstd detection for keys without an extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_encoding: Option<String>,
-    /// When S3 created the event (epoch ms), when the event says: an event older than the
-    /// redelivery window is refused (its idempotency key may have expired).
+    /// When S3 created the event (epoch ms), when the event says (logged; ingest-to-event
+    /// latency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_time_ms: Option<i64>,
 }

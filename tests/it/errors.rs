@@ -150,9 +150,9 @@ async fn bad_rows_and_bad_objects_are_quarantined_and_others_go_on() {
         Some(r#"{"id":"not-a-number","name":"b"}"#)
     );
 
-    // Unknown prefix: refused with a named error (no table to quarantine into).
+    // Unknown prefix: skipped (reported, not retried) with a named error.
     let u = by_key(&unknown);
-    assert_eq!(u.status, ObjectStatus::Failed);
+    assert_eq!(u.status, ObjectStatus::Skipped);
     assert!(
         u.error
             .as_ref()
@@ -235,6 +235,8 @@ async fn missing_object_is_reported_not_panicked() {
             env.key("gone/", "never-written.csv"),
         ))
         .await;
-    assert_eq!(r.status, ObjectStatus::Failed);
+    // Gone before it was read: skipped as not found (a retry cannot bring it back).
+    assert_eq!(r.status, ObjectStatus::Skipped);
+    assert_eq!(r.skipped, Some(floe::ingest::SkipReason::NotFound));
     assert!(r.error.unwrap().contains("never-written.csv"));
 }

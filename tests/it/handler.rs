@@ -93,11 +93,11 @@ async fn sample_events_ingest_through_the_lambda_handler() {
     let r = invoke("s3-put-orders.json").await.expect("redelivery");
     assert_eq!(r.objects[0].status, ObjectStatus::Duplicate);
 
-    // A batch with an unknown prefix: that object fails with a named error, the other is handled.
+    // A batch with an unknown prefix: that object is skipped with a named error, the other is handled.
     let r = invoke("s3-put-mixed.json")
         .await
-        .expect("non-retryable failures are reported, not raised");
-    assert_eq!(r.objects[0].status, ObjectStatus::Failed);
+        .expect("skipped objects are reported, not raised");
+    assert_eq!(r.objects[0].status, ObjectStatus::Skipped);
     assert!(r.objects[0]
         .error
         .as_ref()

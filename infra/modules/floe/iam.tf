@@ -88,6 +88,7 @@ locals {
       [
         local.read_specs, local.list_warehouse, local.write_tables, local.xray, local.dlq,
         { sid = "ConsumeCommitRequests", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.commit.arn] },
+        { sid = "DeadLetterRefusedRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit_dlq.arn] },
       ],
       local.glue ? [local.glue_read, local.glue_commit] : [],
     )

@@ -42,6 +42,10 @@ locals {
       FLOE_QUARANTINE_TABLE  = "${var.default_namespace}.quarantine"
       FLOE_LOG_FORMAT        = "json"
       FLOE_LOG_LEVEL         = var.log_level
+      # Longest path an event or commit request can take: queue retention + 14-day DLQ + a day
+      # to redrive. Snapshot expiry and orphan removal never go below it (idempotency keys and
+      # queued data files outlive every redelivery); older events/requests are refused.
+      FLOE_REDELIVERY_WINDOW_HOURS = tostring(ceil((var.queue_retention_seconds + 1209600) / 3600) + 24)
     },
     var.catalog.type == "glue" ? { FLOE_CATALOG_ID = local.account } : {},
     var.catalog.type == "rest" ? { FLOE_CATALOG_URI = var.catalog.rest_uri, FLOE_CATALOG_CREDENTIAL = var.catalog.credential } : {},
@@ -55,7 +59,11 @@ locals {
     validate = merge(local.common_env, {
       FLOE_REPORTS_URL = "s3://${local.buckets.warehouse}/_floe/reports"
     })
-    commit = local.common_env
+    commit = merge(local.common_env, {
+      # Requests that can never commit (too old, files gone, outside the table, poison) go here
+      # at once instead of blocking their table's FIFO group for visibility timeout x receives.
+      FLOE_COMMIT_DLQ_URL = aws_sqs_queue.commit_dlq.url
+    })
     compact = merge(local.common_env, {
       FLOE_COMPACT_QUEUE_URL = aws_sqs_queue.compact.url
     })

@@ -154,7 +154,7 @@ variable "alarm_topic_arn" {
 }
 
 variable "queue_retention_seconds" {
-  description = "Ingest/commit queue retention. Keep it below the snapshot age compaction expires (5 days) so a redelivered event still finds its snapshot."
+  description = "Ingest/commit queue retention. Floe derives its redelivery window from it (+ the 14-day DLQ + 1 day): snapshot expiry and orphan removal never use a shorter age."
   type        = number
   default     = 345600 # 4 days
 }

@@ -254,7 +254,7 @@ pub struct ObjectDecoder {
 
 enum DecoderKind {
     Text(Box<text::TextDecoder>),
-    Parquet(parquet_input::ParquetDecoder),
+    Parquet(Box<parquet_input::ParquetDecoder>),
 }
 
 impl ObjectDecoder {
@@ -291,7 +291,7 @@ impl ObjectDecoder {
                 )
                 .await?;
                 let cols = d.file_columns();
-                (DecoderKind::Parquet(d), cols)
+                (DecoderKind::Parquet(Box::new(d)), cols)
             }
             InputFormat::Csv | InputFormat::JsonLines => {
                 let body = landing.get(object, None).await?;
