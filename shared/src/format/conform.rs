@@ -235,27 +235,31 @@ impl Conformer {
                 });
                 continue;
             }
-            let absent: Vec<&String> = self
+            // A key that differs from an absent column only by case is a renamed key, not an
+            // extra one: the column would silently be null. (Absent keys alone are just nulls.)
+            let renamed: Vec<(&String, &String)> = self
                 .table_schema
                 .fields()
                 .iter()
                 .zip(&present)
                 .filter(|(_, p)| !**p)
-                .map(|(f, _)| f.name())
+                .filter_map(|(f, _)| {
+                    unknown_keys
+                        .iter()
+                        .find(|k| k.eq_ignore_ascii_case(f.name()))
+                        .map(|k| (f.name(), k))
+                })
                 .collect();
-            if !absent.is_empty()
-                && self.missing_policy == MissingColumns::Null
-                && self.unknown_policy != UnknownColumns::Evolve
-            {
-                violations[row] = Some(Violation {
-                    field: absent[0].clone(),
-                    code: ErrorCode::SchemaMismatch,
-                    message: format!(
-                        "keys missing: {}; keys not in the table: {} (renamed?)",
-                        join(&absent),
-                        join(&unknown_keys)
-                    ),
-                });
+            if let Some((column, key)) = renamed.first() {
+                if self.missing_policy == MissingColumns::Null {
+                    violations[row] = Some(Violation {
+                        field: (*column).clone(),
+                        code: ErrorCode::SchemaMismatch,
+                        message: format!(
+                            "key `{key}` is not in the table and column `{column}` is missing (renamed? set `case_insensitive = true`)"
+                        ),
+                    });
+                }
             }
         }
     }

@@ -188,9 +188,8 @@ async fn stage(
         if !touched {
             // A manifest of an earlier snapshot whose entries are all DELETED lists no live file:
             // drop it (as Iceberg Java does) instead of carrying it into every later snapshot.
-            if m.file.added_snapshot_id != base.snapshot_id()
-                && !m.entries.iter().any(|e| e.is_alive())
-            {
+            // The snapshot that wrote it still lists it, for readers of that snapshot's changes.
+            if !m.entries.iter().any(|e| e.is_alive()) {
                 continue;
             }
             new_manifests.push(m.file.clone());
