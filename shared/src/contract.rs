@@ -440,7 +440,7 @@ impl ColumnContract {
 }
 
 /// A value cut to 120 characters for messages.
-fn shorten(mut value: String) -> String {
+pub(crate) fn shorten(mut value: String) -> String {
     if value.len() > 120 {
         let cut = (0..=120)
             .rev()

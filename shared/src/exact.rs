@@ -41,7 +41,12 @@ pub fn flag_lossy(
             }
             let s = text.value(i);
             if let Some((code, why)) = text_loss(s, typed, i, target, round_decimals) {
-                flag(out, i, code, format!("`{}` {why}", short(s)));
+                flag(
+                    out,
+                    i,
+                    code,
+                    format!("`{}` {why}", crate::contract::shorten(s.to_string())),
+                );
             }
         }
         return Ok(());
@@ -91,17 +96,6 @@ fn round_trips(from: &DataType, to: &DataType, round_decimals: bool) -> bool {
         return false;
     }
     (numeric(from) && numeric(to)) || (temporal(from) && temporal(to))
-}
-
-fn short(s: &str) -> String {
-    if s.len() <= 120 {
-        return s.to_string();
-    }
-    let cut = (0..=120)
-        .rev()
-        .find(|&n| s.is_char_boundary(n))
-        .unwrap_or(0);
-    format!("{}…", &s[..cut])
 }
 
 static LEAP_SECOND: LazyLock<Regex> =
