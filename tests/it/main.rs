@@ -6,6 +6,7 @@ mod checks;
 mod commit_queue;
 mod concurrency;
 mod corpus;
+mod deletes;
 mod errors;
 mod formats;
 mod handler;

@@ -26,7 +26,7 @@ use crate::support::{self, sales_spec, CapturedQueue, TestEnv, LANDING};
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// `objects` objects of `per` rows; object `i`'s rows all fall on day `i % days`.
-fn objects(objects: usize, per: usize, days: usize) -> Vec<Vec<Sale>> {
+pub(crate) fn objects(objects: usize, per: usize, days: usize) -> Vec<Vec<Sale>> {
     let all = sales::rows((objects * per) as i64);
     let base = all[0].ts_micros.unwrap();
     all.chunks(per)
@@ -46,7 +46,12 @@ fn objects(objects: usize, per: usize, days: usize) -> Vec<Vec<Sale>> {
 
 /// Lands each object as its own small data file(s): ingest writes the files (queue mode, requests
 /// captured), then the commit path commits `per_commit` objects per snapshot.
-async fn load_small_files(env: &TestEnv, prefix: &str, objs: &[Vec<Sale>], per_commit: usize) {
+pub(crate) async fn load_small_files(
+    env: &TestEnv,
+    prefix: &str,
+    objs: &[Vec<Sale>],
+    per_commit: usize,
+) {
     let queue = Arc::new(CapturedQueue::default());
     let ingestor = Ingestor::new(env.config())
         .await
@@ -85,7 +90,7 @@ fn sorted_rows(batches: &[arrow_array::RecordBatch]) -> Vec<Sale> {
     rows
 }
 
-async fn table_rows(t: &Table) -> Vec<Sale> {
+pub(crate) async fn table_rows(t: &Table) -> Vec<Sale> {
     sorted_rows(&support::scan(t).await)
 }
 
@@ -121,7 +126,7 @@ fn pyiceberg_read(env: &TestEnv, table: &str, snapshot: Option<i64>) -> serde_js
     serde_json::from_slice(&out.stdout).expect("pyiceberg output")
 }
 
-fn request(actions: &[Action]) -> MaintenanceRequest {
+pub(crate) fn request(actions: &[Action]) -> MaintenanceRequest {
     MaintenanceRequest {
         actions: actions.to_vec(),
         ..Default::default()
