@@ -21,7 +21,11 @@ else
 fi
 # PostgreSQL for the concurrency tests (the SQL catalog under many concurrent writers).
 "$here/local-postgres.sh" up
-trap '"$here/local-postgres.sh" down; [ -n "${stop_s3:-}" ] && "$here/local-stack.sh" down' EXIT
+# moto for the AWS APIs no local server has (Glue, SQS, S3 notifications, S3 Tables, Terraform
+# apply), with AWS's optimistic concurrency on Glue UpdateTable (scripts/moto_server.py).
+export FLOE_MOTO_PORT="${FLOE_MOTO_PORT:-9020}"
+"$here/local-moto.sh" up
+trap '"$here/local-moto.sh" down; "$here/local-postgres.sh" down; [ -n "${stop_s3:-}" ] && "$here/local-stack.sh" down' EXIT
 # pyiceberg, an engine Floe did not write, reads the tables in the interop tests (own venv: it
 # pins botocore). Kept outside the clone so repeated runs reuse it.
 pyvenv="${FLOE_PYICEBERG_VENV:-$HOME/.cache/floe-pyiceberg}"
@@ -33,6 +37,7 @@ fi
 export FLOE_TEST_PYICEBERG="$pyvenv/bin/python"
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
 export FLOE_TEST_REST_URI="http://127.0.0.1:8181" FLOE_TEST_REST_WAREHOUSE="$FLOE_REST_WAREHOUSE"
+export FLOE_TEST_MOTO_ENDPOINT="http://127.0.0.1:$FLOE_MOTO_PORT"
 export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-5433}/floe"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

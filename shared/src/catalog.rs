@@ -106,6 +106,9 @@ pub async fn open_catalog(
             if let Some(id) = &cfg.glue_catalog_id {
                 props.insert("catalog_id".into(), id.clone());
             }
+            if let Some(endpoint) = &cfg.glue_endpoint {
+                props.insert("uri".into(), endpoint.clone());
+            }
             let catalog = GlueCatalogBuilder::default()
                 .with_storage_factory(factory)
                 .load(&cfg.name, props)

@@ -33,6 +33,9 @@ pub struct CatalogConfig {
     pub credential: Option<String>,
     /// `FLOE_CATALOG_ID`: Glue catalog id (AWS account), optional.
     pub glue_catalog_id: Option<String>,
+    /// `AWS_ENDPOINT_URL_GLUE`: the Glue API endpoint (an emulator such as moto); AWS when unset.
+    /// The global `AWS_ENDPOINT_URL` is deliberately not used here: locally it names the S3 server.
+    pub glue_endpoint: Option<String>,
 }
 
 /// S3 client settings, shared by object_store (landing objects) and Iceberg's FileIO (table files).
@@ -456,6 +459,7 @@ impl Config {
                 warehouse,
                 credential: get("FLOE_CATALOG_CREDENTIAL"),
                 glue_catalog_id: get("FLOE_CATALOG_ID"),
+                glue_endpoint: get("AWS_ENDPOINT_URL_GLUE"),
             },
             s3,
             table_specs,

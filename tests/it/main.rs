@@ -9,6 +9,7 @@ mod corpus;
 mod deletes;
 mod errors;
 mod formats;
+mod glue;
 mod handler;
 mod idempotency;
 mod integrity;

@@ -701,7 +701,7 @@ async fn orphan_removal_respects_the_age_guard_and_dry_run() {
 
 /// The compare-and-swap itself: a swap built on a stale table (a fast-append landed since it was
 /// loaded) is refused and leaves no staged metadata file behind; on the fresh table it lands.
-async fn swap_refuses_a_stale_base(env: TestEnv, table: &str) {
+pub(crate) async fn swap_refuses_a_stale_base(env: TestEnv, table: &str) {
     let objs = objects(2, 10, 1);
     load_small_files(&env, "cas/", &objs[..1], 1).await;
     let config = env.config();

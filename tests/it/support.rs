@@ -17,6 +17,25 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 pub const LANDING: &str = "floe-landing";
 
+/// moto's endpoint (FLOE_TEST_MOTO_ENDPOINT, set by scripts/test.sh); fails loudly without it.
+pub fn moto_endpoint() -> String {
+    std::env::var("FLOE_TEST_MOTO_ENDPOINT").expect(
+        "FLOE_TEST_MOTO_ENDPOINT is not set: run the tests with `make test` (scripts/test.sh starts moto)",
+    )
+}
+
+/// An AWS SDK configuration pointed at moto (any credentials: moto does not check them).
+pub async fn moto_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto_endpoint())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "AKIDMOTO", "moto", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
 /// One test's isolated world.
 pub struct TestEnv {
     pub id: String,
@@ -103,6 +122,30 @@ impl TestEnv {
         env
     }
 
+    /// Like [`TestEnv::new`], with a Glue catalog on moto (FLOE_TEST_MOTO_ENDPOINT, started by
+    /// scripts/test.sh with AWS's VersionId check on UpdateTable). Each test gets a Glue database
+    /// of its own (moto's state outlives the test); table files stay on the S3 server.
+    pub fn with_glue(specs: &[(&str, String)]) -> Self {
+        let moto = moto_endpoint();
+        let mut env = Self::new(specs);
+        let database = format!("it_{}", env.id);
+        for (k, v) in [
+            ("FLOE_CATALOG_TYPE", "glue".to_string()),
+            ("AWS_ENDPOINT_URL_GLUE", moto),
+            ("FLOE_DEFAULT_NAMESPACE", database),
+            ("FLOE_COMMIT_MAX_ATTEMPTS", "30".to_string()),
+        ] {
+            env.vars.insert(k.into(), v);
+        }
+        env.vars.remove("FLOE_CATALOG_URI");
+        env
+    }
+
+    /// The namespace tables of this test live in (Glue: its database).
+    pub fn namespace(&self) -> &str {
+        &self.vars["FLOE_DEFAULT_NAMESPACE"]
+    }
+
     pub fn config(&self) -> Config {
         Config::from_vars(&self.vars).expect("test config")
     }
@@ -164,7 +207,7 @@ impl TestEnv {
     }
 
     pub fn ident(&self, table: &str) -> TableIdent {
-        TableIdent::from_strs(["it", table]).unwrap()
+        TableIdent::from_strs([self.namespace(), table]).unwrap()
     }
 }
 

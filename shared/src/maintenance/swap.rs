@@ -114,10 +114,12 @@ impl MetadataSwap {
                     .map_err(|m| fail("rest", m.to_string()))?,
             )),
             CatalogKind::Glue => {
-                let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .region(aws_config::Region::new(region.to_string()))
-                    .load()
-                    .await;
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .region(aws_config::Region::new(region.to_string()));
+                if let Some(endpoint) = &cfg.glue_endpoint {
+                    loader = loader.endpoint_url(endpoint);
+                }
+                let conf = loader.load().await;
                 Ok(Self::Glue {
                     client: aws_sdk_glue::Client::new(&conf),
                     catalog_id: cfg.glue_catalog_id.clone(),
