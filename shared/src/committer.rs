@@ -44,7 +44,9 @@ impl CommitSettings {
     /// From the configuration (opens the DLQ client when one is configured).
     pub async fn from_config(config: &crate::config::Config) -> Self {
         let dlq = match &config.commit_dlq_url {
-            Some(url) => Some(Arc::new(crate::queue::SqsQueue::new(url).await)),
+            Some(url) => Some(Arc::new(
+                crate::queue::SqsQueue::new(url, config.sqs_endpoint.as_deref()).await,
+            )),
             None => None,
         };
         Self {

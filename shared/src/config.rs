@@ -139,6 +139,8 @@ pub struct Config {
     /// `FLOE_COMPACT_QUEUE_URL`: SQS queue the compact function spreads file groups over
     /// (optional; without it a run rewrites its groups itself).
     pub compact_queue_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_SQS`: the SQS API endpoint (an emulator such as moto); AWS when unset.
+    pub sqs_endpoint: Option<String>,
     /// Per-object input limits (`FLOE_MAX_*`); past one the object is quarantined whole.
     pub limits: Limits,
     /// `FLOE_REDELIVERY_WINDOW_HOURS`: the longest time an event or commit request can take to
@@ -468,6 +470,7 @@ impl Config {
             quarantine_table,
             reports_url,
             compact_queue_url,
+            sqs_endpoint: get("AWS_ENDPOINT_URL_SQS"),
             batch_rows,
             commit_max_attempts,
             commit_mode,

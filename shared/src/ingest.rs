@@ -139,7 +139,9 @@ impl Ingestor {
         let quarantine_spec = quarantine_spec(&ident)?;
         let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {
             CommitMode::Direct => None,
-            CommitMode::Queue(url) => Some(Arc::new(SqsQueue::new(url).await)),
+            CommitMode::Queue(url) => Some(Arc::new(
+                SqsQueue::new(url, config.sqs_endpoint.as_deref()).await,
+            )),
         };
         Ok(Self {
             queue,

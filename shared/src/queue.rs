@@ -157,9 +157,14 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
-    /// A client for `queue_url` from the standard AWS configuration (honours `AWS_ENDPOINT_URL`).
-    pub async fn new(queue_url: &str) -> Self {
-        let conf = aws_config::load_from_env().await;
+    /// A client for `queue_url` from the standard AWS configuration, at `endpoint` when given
+    /// (`AWS_ENDPOINT_URL_SQS`: an emulator).
+    pub async fn new(queue_url: &str, endpoint: Option<&str>) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let conf = loader.load().await;
         Self {
             client: aws_sdk_sqs::Client::new(&conf),
             url: queue_url.to_string(),

@@ -73,7 +73,10 @@ async fn glue_tables_with_timestamptz_are_created_committed_and_quarantined() {
         table.metadata_location().unwrap(),
         "Glue points at the committed metadata"
     );
-    assert_eq!(columns["ts"], "timestamp", "timestamptz maps to Glue timestamp");
+    assert_eq!(
+        columns["ts"], "timestamp",
+        "timestamptz maps to Glue timestamp"
+    );
     assert_eq!(columns["amount"], "decimal(10,2)");
     // No database LocationUri: the table lives under FLOE_WAREHOUSE/<database>.db/<table>.
     assert_eq!(
@@ -167,7 +170,11 @@ async fn concurrent_appends_on_glue_each_land_exactly_once() {
         let r = t.await.unwrap();
         assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
     }
-    let table = first.catalog().load_table(&env.ident("conc")).await.unwrap();
+    let table = first
+        .catalog()
+        .load_table(&env.ident("conc"))
+        .await
+        .unwrap();
     assert_eq!(
         table.metadata().snapshots().count(),
         OBJECTS,

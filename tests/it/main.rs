@@ -15,4 +15,5 @@ mod idempotency;
 mod integrity;
 mod maintenance;
 mod sales;
+mod sqs;
 mod support;

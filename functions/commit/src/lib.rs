@@ -1,6 +1,7 @@
 //! The commit Lambda's handler: an SQS (FIFO) batch of commit requests → one snapshot per table
-//! → an SQS partial batch response listing only the messages to redeliver (poison messages reach
-//! the DLQ after the queue's maxReceiveCount, with the reason logged).
+//! → an SQS partial batch response listing only the messages to redeliver. Requests that can never
+//! succeed (poison, too old, files missing or outside the table) are refused: moved to
+//! `FLOE_COMMIT_DLQ_URL` at once and not redelivered (see `floe::committer`).
 
 use std::sync::Arc;
 

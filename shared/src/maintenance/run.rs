@@ -138,7 +138,9 @@ impl Maintainer {
             .await
             .map_err(|e| crate::Error::Maintenance(e.into()))?;
         let queue: Option<Arc<dyn GroupQueue>> = match &config.compact_queue_url {
-            Some(url) => Some(Arc::new(SqsQueue::new(url).await)),
+            Some(url) => Some(Arc::new(
+                SqsQueue::new(url, config.sqs_endpoint.as_deref()).await,
+            )),
             None => None,
         };
         Ok(Self {
