@@ -44,3 +44,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
 # infra/ kept in step with the code: HCL wiring tests + checkov.
 "$here/infra-check.sh"
+# Terraform itself against moto: fmt, validate, the plan matrix with AWS's rules, apply + the
+# deployed path through the real ingest and commit binaries.
+"$here/terraform-check.sh"

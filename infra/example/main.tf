@@ -5,13 +5,16 @@ module "floe" {
   source = "../modules/floe"
 
   name              = var.name
-  artifacts_dir     = "${path.root}/../../target/lambda"
+  artifacts_dir     = coalesce(var.artifacts_dir, "${path.root}/../../target/lambda")
   table_specs_dir   = "${path.root}/../../tables"
   table_prefixes    = var.table_prefixes
   default_namespace = "demo"
   kms_key_arn       = var.kms_key_arn
   trigger           = var.trigger
   commit_mode       = var.commit_mode
+  catalog           = var.catalog
+  # REST catalog OAuth2 credential (sensitive); empty for Glue.
+  catalog_credential = var.catalog_credential
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {

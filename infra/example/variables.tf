@@ -38,3 +38,22 @@ variable "alarm_email" {
   type        = string
   default     = null
 }
+
+variable "artifacts_dir" {
+  description = "Where the function zips are (<dir>/<function>/bootstrap.zip); null = target/lambda from `make package`."
+  type        = string
+  default     = null
+}
+
+variable "catalog" {
+  description = "The Iceberg catalog (see the module's `catalog` variable): glue (default) or rest."
+  type        = any
+  default     = { type = "glue" }
+}
+
+variable "catalog_credential" {
+  description = "REST catalog OAuth2 client credential `id:secret`."
+  type        = string
+  default     = ""
+  sensitive   = true
+}

@@ -135,10 +135,13 @@ def test_prefixes(blocks):
 
 
 def iam_findings(node, sid=None):
-    """Wildcard actions anywhere, and resource "*" outside the X-Ray statement, in parsed HCL
-    (statement blocks, object literals in locals, and object literals inside expressions)."""
+    """Wildcard actions in Allow statements, and resource "*" outside the X-Ray statement, in
+    parsed HCL (statement blocks, object literals in locals, and object literals inside
+    expressions). A Deny statement may be as wide as it likes (the TLS-only bucket policy)."""
     found = []
     if isinstance(node, dict):
+        if strip(node.get("effect", "")) == "Deny":
+            return found
         sid = strip(node.get("sid", sid))
         for key, value in node.items():
             if key == "actions" and isinstance(value, list):
@@ -162,6 +165,7 @@ def test_iam(blocks):
     # The checker itself must catch what it looks for.
     assert iam_findings({"actions": ['"s3:*"'], "resources": ['"*"'], "sid": '"X"'}) == ["wildcard action s3:*", "resource * in statement X"]
     assert iam_findings('${[{sid = "Y", actions = ["sqs:*"], resources = ["*"]}]}') == ["wildcard action sqs:*", "resource * in statement Y"]
+    assert iam_findings({"effect": '"Deny"', "actions": ['"s3:*"'], "sid": '"Z"'}) == []
     for f in iam_findings({k: v for k, v in blocks.items() if k in ("data", "locals", "resource")}):
         check(False, f"IAM: {f}")
     docs = data_sources(blocks, "aws_iam_policy_document")

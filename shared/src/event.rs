@@ -2,7 +2,6 @@
 //! S3 notification inside SQS, EventBridge "Object Created"), plus a plain `{bucket, key}`.
 //! Keys in S3 notifications are URL-encoded (`+` for space): they are decoded here, once.
 
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,6 +29,40 @@ pub enum IngestEvent {
     Objects(Vec<ObjectRef>),
     /// An SQS batch (partial failures are reported per message).
     Sqs(Vec<SqsItem>),
+}
+
+/// The parts of an S3 notification Floe reads. Not aws_lambda_events' `S3Event`: that type
+/// requires fields Floe never uses (`userIdentity`, `requestParameters`, ...), which some senders
+/// leave out (moto's notifications have no `userIdentity`); such a record still names an object.
+#[derive(Deserialize)]
+struct S3Notification {
+    #[serde(rename = "Records")]
+    records: Vec<S3Record>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Record {
+    event_name: Option<String>,
+    event_time: Option<String>,
+    s3: S3Entity,
+}
+
+#[derive(Deserialize)]
+struct S3Entity {
+    bucket: NamedBucket,
+    object: S3Object,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Object {
+    key: String,
+    size: Option<u64>,
+    #[serde(rename = "eTag")]
+    e_tag: Option<String>,
+    version_id: Option<String>,
+    sequencer: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +184,7 @@ fn objects_in_body_value(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
 }
 
 fn objects_in_s3_event(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
-    let event: S3Event =
+    let event: S3Notification =
         serde_json::from_value(value.clone()).map_err(|e| EventError(format!("S3 event: {e}")))?;
     let mut out = Vec::new();
     for r in event.records {
@@ -163,27 +196,16 @@ fn objects_in_s3_event(value: &Value) -> Result<Vec<ObjectRef>, EventError> {
         {
             continue;
         }
-        let bucket =
-            r.s3.bucket
-                .name
-                .ok_or_else(|| EventError("S3 record without bucket name".into()))?;
-        let raw_key =
-            r.s3.object
-                .key
-                .ok_or_else(|| EventError("S3 record without object key".into()))?;
+        let o = r.s3.object;
         out.push(ObjectRef {
-            bucket,
-            key: decode_s3_key(&raw_key)?,
-            version_id: r
-                .s3
-                .object
-                .version_id
-                .filter(|v| !v.is_empty() && v != "null"),
-            etag: r.s3.object.e_tag.as_deref().map(normalize_etag),
-            sequencer: r.s3.object.sequencer,
-            size: r.s3.object.size.and_then(|s| u64::try_from(s).ok()),
+            bucket: r.s3.bucket.name,
+            key: decode_s3_key(&o.key)?,
+            version_id: o.version_id.filter(|v| !v.is_empty() && v != "null"),
+            etag: o.e_tag.as_deref().map(normalize_etag),
+            sequencer: o.sequencer,
+            size: o.size,
             content_encoding: None,
-            event_time_ms: Some(r.event_time.timestamp_millis()).filter(|t| *t > 0),
+            event_time_ms: r.event_time.as_deref().and_then(parse_time),
         });
     }
     Ok(out)
@@ -236,6 +258,24 @@ mod tests {
         assert_eq!(o[0].key, "orders/Happy Face+1 é.csv");
         assert_eq!(o[0].etag.as_deref(), Some("e1"));
         assert_eq!(o[0].size, Some(10));
+    }
+
+    #[test]
+    fn reads_records_without_the_fields_floe_does_not_use() {
+        // moto's shape: no userIdentity / requestParameters, `/` encoded as %2F, no versionId.
+        let moto = json!({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-12-01T16:30:00.000Z", "eventName": "ObjectCreated:Put",
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                   "bucket": {"name": "landing", "arn": "arn:aws:s3:::landing"},
+                   "object": {"key": "orders%2Fprobe%2Fpart+1.csv", "size": 42, "eTag": "abc"}}
+        }]});
+        let IngestEvent::Objects(o) = IngestEvent::parse(&moto).unwrap() else {
+            panic!("expected objects")
+        };
+        assert_eq!(o[0].key, "orders/probe/part 1.csv");
+        assert_eq!((o[0].size, o[0].version_id.as_deref()), (Some(42), None));
+        assert_eq!(o[0].event_time_ms, Some(1_796_142_600_000));
     }
 
     #[test]

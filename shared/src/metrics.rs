@@ -10,7 +10,9 @@ use serde_json::{json, Map, Value};
 /// CloudWatch namespace of Floe's metrics.
 pub const NAMESPACE: &str = "Floe";
 
-/// One EMF document: dimensions (name → value) and metrics (name, unit, value).
+/// One EMF document: dimensions (name → value) and metrics (name, unit, value). Besides the full
+/// dimension set, a document with a `Function` dimension is also rolled up by `Function` alone,
+/// so one plain CloudWatch alarm per function covers every table (alarms cannot use SEARCH).
 pub fn emf_line(
     dimensions: &[(&str, &str)],
     metrics: &[(&str, &str, f64)],
@@ -23,7 +25,7 @@ pub fn emf_line(
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],
+                "Dimensions": dimension_sets(dimensions),
                 "Metrics": metrics.iter().map(|(n, u, _)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
             }]
         }),
@@ -35,6 +37,17 @@ pub fn emf_line(
         doc.insert((*n).into(), json!(v));
     }
     Value::Object(doc).to_string()
+}
+
+/// The full dimension set, plus `["Function"]` when there is more than that one dimension.
+fn dimension_sets<'a>(dimensions: &[(&'a str, &str)]) -> Vec<Vec<&'a str>> {
+    let full: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    let rollup = full.len() > 1 && full.contains(&"Function");
+    let mut sets = vec![full];
+    if rollup {
+        sets.push(vec!["Function"]);
+    }
+    sets
 }
 
 /// Writes the per-object ingest metrics to stdout.
@@ -57,6 +70,15 @@ pub fn emit_object(function: &str, r: &crate::ingest::ObjectReport) {
                 ("BytesOut", "Bytes", r.bytes_out as f64),
                 ("DurationMs", "Milliseconds", r.duration_ms as f64),
                 ("DataFiles", "Count", r.files as f64),
+                (
+                    "ObjectsFailed",
+                    "Count",
+                    if r.status == crate::ingest::ObjectStatus::Failed {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                ),
                 (
                     "ObjectsSkipped",
                     "Count",
@@ -191,5 +213,18 @@ mod tests {
         assert_eq!(v["RowsRead"], 3.0);
         assert_eq!(v["Table"], "demo.orders");
         assert_eq!(v["_aws"]["Timestamp"], 1_000);
+        assert_eq!(m["Dimensions"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn documents_with_a_function_are_also_rolled_up_by_function() {
+        let line = emf_line(
+            &[("Function", "ingest"), ("Table", "demo.orders")],
+            &[("ObjectsFailed", "Count", 1.0)],
+            1_000,
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let dims = &v["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+        assert_eq!(dims, &json!([["Function", "Table"], ["Function"]]));
     }
 }

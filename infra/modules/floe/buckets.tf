@@ -66,7 +66,7 @@ data "aws_iam_policy_document" "tls_only" {
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:DeleteObjectVersion", "s3:GetObjectVersion"]
+    actions = ["s3:*"]
     resources = [
       each.value.arn,
       "${each.value.arn}/*",
@@ -106,6 +106,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "landing" {
       days_after_initiation = 1
     }
   }
+  # Expiring a current version leaves a delete marker; once its noncurrent versions are gone
+  # too, the marker alone remains: remove it (a rule of its own: AWS refuses it beside `days`).
+  rule {
+    id     = "remove-expired-delete-markers"
+    status = "Enabled"
+    filter {}
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "quarantine" {
@@ -124,6 +134,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "quarantine" {
       days_after_initiation = 1
     }
   }
+  # Expiring a current version leaves a delete marker; once its noncurrent versions are gone
+  # too, the marker alone remains: remove it (a rule of its own: AWS refuses it beside `days`).
+  rule {
+    id     = "remove-expired-delete-markers"
+    status = "Enabled"
+    filter {}
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
 }
 
 # The warehouse keeps data as long as the tables reference it (compaction's expiry and orphan
@@ -139,6 +159,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "warehouse" {
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
+    }
+  }
+  # Expiring a current version leaves a delete marker; once its noncurrent versions are gone
+  # too, the marker alone remains: remove it (a rule of its own: AWS refuses it beside `days`).
+  rule {
+    id     = "remove-expired-delete-markers"
+    status = "Enabled"
+    filter {}
+    expiration {
+      expired_object_delete_marker = true
     }
   }
 }

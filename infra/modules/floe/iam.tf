@@ -16,26 +16,45 @@ locals {
     actions   = ["s3:GetObject"]
     resources = ["${local.arn_warehouse}/${local.specs_prefix}*"]
   }
+  # Where table files live. Glue: the database location Terraform sets, <warehouse>/<ns>.db/.
+  # REST: wherever the REST server puts tables; by default anywhere in the warehouse bucket, or
+  # exactly var.catalog.table_locations (s3:// prefixes) when the server uses other locations.
+  table_prefixes = local.glue ? [for ns in local.namespaces : "${ns}.db/"] : [""]
+  table_objects = concat(
+    [for p in local.table_prefixes : "${local.arn_warehouse}/${p}*"],
+    [for u in var.catalog.table_locations : "arn:${local.partition}:s3:::${trimprefix(u, "s3://")}*"],
+  )
+  # Listing (orphan removal, spec loading) is limited to the same prefixes and the specs.
   list_warehouse = {
     sid       = "ListWarehouse"
     actions   = ["s3:ListBucket"]
     resources = [local.arn_warehouse]
+    conditions = [{
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = concat([local.specs_prefix, "${local.specs_prefix}*"], [for p in local.table_prefixes : "${p}*"])
+    }]
   }
-  # Iceberg table files: data/ and metadata/ under each table location (Glue: <ns>.db/<table>/).
+  list_table_locations = {
+    sid       = "ListOtherTableLocations"
+    actions   = ["s3:ListBucket"]
+    resources = distinct([for u in var.catalog.table_locations : "arn:${local.partition}:s3:::${split("/", trimprefix(u, "s3://"))[0]}"])
+  }
+  # Iceberg table files: data/ and metadata/ under each table location.
   write_tables = {
     sid       = "WriteTableFiles"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = [for ns in local.namespaces : "${local.arn_warehouse}/${ns}.db/*"]
+    resources = local.table_objects
   }
   read_tables = {
     sid       = "ReadTableFiles"
     actions   = ["s3:GetObject"]
-    resources = [for ns in local.namespaces : "${local.arn_warehouse}/${ns}.db/*"]
+    resources = local.table_objects
   }
   delete_table_files = {
     sid       = "DeleteUnreferencedTableFiles"
     actions   = ["s3:DeleteObject"]
-    resources = [for ns in local.namespaces : "${local.arn_warehouse}/${ns}.db/*"]
+    resources = local.table_objects
   }
   glue_read = {
     sid       = "GlueReadCatalog"
@@ -47,9 +66,10 @@ locals {
     actions   = ["glue:GetTable", "glue:UpdateTable"]
     resources = concat([local.glue_catalog], local.glue_dbs, local.glue_tables)
   }
+  # Tables are created from the specs on first use; databases come from Terraform (catalog.tf).
   glue_create = {
     sid       = "GlueCreateTablesFromSpecs"
-    actions   = ["glue:CreateDatabase", "glue:CreateTable"]
+    actions   = ["glue:CreateTable"]
     resources = concat([local.glue_catalog], local.glue_dbs, local.glue_tables)
   }
   xray = {
@@ -64,6 +84,8 @@ locals {
   }
 
   glue = var.catalog.type == "glue"
+  # A statement per extra table location bucket (REST catalogs only).
+  list_extra = length(var.catalog.table_locations) > 0 ? [local.list_table_locations] : []
 
   function_statements = {
     ingest = concat(
@@ -72,6 +94,7 @@ locals {
         { sid = "ReadLandingObjects", actions = ["s3:GetObject", "s3:GetObjectVersion"], resources = [for p in local.all_prefixes : "${local.arn_landing}/${p}*"] },
         { sid = "QuarantineObjects", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.arn_quarantine}/objects/*"] },
       ],
+      local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit, local.glue_create] : [],
       var.trigger == "sqs" ? [{ sid = "ConsumeS3Events", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.ingest.arn] }] : [],
       var.commit_mode == "queue" ? [{ sid = "SendCommitRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit.arn] }] : [],
@@ -82,6 +105,7 @@ locals {
         { sid = "ReadLandingObjects", actions = ["s3:GetObject", "s3:GetObjectVersion"], resources = [for p in local.all_prefixes : "${local.arn_landing}/${p}*"] },
         { sid = "WriteCheckReports", actions = ["s3:PutObject"], resources = ["${local.arn_warehouse}/_floe/reports/*"] },
       ],
+      local.list_extra,
       local.glue ? [local.glue_read] : [],
     )
     commit = concat(
@@ -90,6 +114,7 @@ locals {
         { sid = "ConsumeCommitRequests", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.commit.arn] },
         { sid = "DeadLetterRefusedRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit_dlq.arn] },
       ],
+      local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit] : [],
     )
     compact = concat(
@@ -97,6 +122,7 @@ locals {
         local.read_specs, local.list_warehouse, local.write_tables, local.delete_table_files, local.xray, local.dlq,
         { sid = "FanOutFileGroups", actions = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.compact.arn] },
       ],
+      local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit] : [],
     )
   }
@@ -140,6 +166,14 @@ data "aws_iam_policy_document" "fn" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+      dynamic "condition" {
+        for_each = try(statement.value.conditions, [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 

@@ -50,6 +50,15 @@ resource "aws_lambda_function" "fn" {
   #checkov:skip=CKV_AWS_272:Zips are built by `make package` in the deployer's pipeline; code signing needs an AWS Signer profile the deployment does not own. Add code_signing_config_arn where one exists.
 }
 
+# SQS pollers stay below the function's reserved concurrency (one slot left for schedules and
+# direct invocations): above it, bursts are throttled, each throttle counts as a receive, and
+# messages reach maxReceiveCount and the DLQ without ever running. 2 is SQS's minimum.
+locals {
+  poller_concurrency = {
+    for k, f in var.functions : k => f.reserved_concurrency < 0 ? 1000 : max(2, f.reserved_concurrency - 1)
+  }
+}
+
 # S3 events through SQS (trigger = "sqs"): batches, partial batch failures, the ingest DLQ.
 resource "aws_lambda_event_source_mapping" "ingest" {
   count                              = var.trigger == "sqs" ? 1 : 0
@@ -58,6 +67,9 @@ resource "aws_lambda_event_source_mapping" "ingest" {
   batch_size                         = 10
   maximum_batching_window_in_seconds = 5
   function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = local.poller_concurrency["ingest"]
+  }
 }
 
 # Commit requests: FIFO per table; one batch per table per invocation.
@@ -66,6 +78,9 @@ resource "aws_lambda_event_source_mapping" "commit" {
   function_name           = aws_lambda_function.fn["commit"].arn
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = local.poller_concurrency["commit"]
+  }
 }
 
 # Fanned-out compaction groups: one group per invocation (each may take minutes).
@@ -75,6 +90,6 @@ resource "aws_lambda_event_source_mapping" "compact" {
   batch_size              = 1
   function_response_types = ["ReportBatchItemFailures"]
   scaling_config {
-    maximum_concurrency = 10
+    maximum_concurrency = local.poller_concurrency["compact"]
   }
 }

@@ -48,7 +48,8 @@ locals {
       FLOE_REDELIVERY_WINDOW_HOURS = tostring(ceil((var.queue_retention_seconds + 1209600) / 3600) + 24)
     },
     var.catalog.type == "glue" ? { FLOE_CATALOG_ID = local.account } : {},
-    var.catalog.type == "rest" ? { FLOE_CATALOG_URI = var.catalog.rest_uri, FLOE_CATALOG_CREDENTIAL = var.catalog.credential } : {},
+    var.catalog.type == "rest" ? { FLOE_CATALOG_URI = var.catalog.rest_uri } : {},
+    var.catalog.type == "rest" && var.catalog_credential != "" ? { FLOE_CATALOG_CREDENTIAL = var.catalog_credential } : {},
   )
 
   function_env = {

@@ -5,7 +5,9 @@
 # - lambda_dlq: failed asynchronous invocations (direct S3 / EventBridge triggers, schedules).
 
 locals {
-  sse = var.kms_key_arn == null ? { sqs_managed_sse_enabled = true, kms_master_key_id = null } : { sqs_managed_sse_enabled = false, kms_master_key_id = var.kms_key_arn }
+  # SQS-managed SSE, or the customer key. With a key, `sqs_managed_sse_enabled` must stay unset:
+  # the provider refuses it next to `kms_master_key_id` (even as false).
+  sse = var.kms_key_arn == null ? { sqs_managed_sse_enabled = true, kms_master_key_id = null } : { sqs_managed_sse_enabled = null, kms_master_key_id = var.kms_key_arn }
 }
 
 resource "aws_sqs_queue" "ingest_dlq" {
@@ -93,7 +95,7 @@ resource "aws_sqs_queue" "compact_dlq" {
 
 resource "aws_sqs_queue" "compact" {
   name                       = "${var.name}-compact"
-  visibility_timeout_seconds = var.functions["compact"].timeout_s * 2
+  visibility_timeout_seconds = var.functions["compact"].timeout_s * 6
   message_retention_seconds  = var.queue_retention_seconds
   sqs_managed_sse_enabled    = local.sse.sqs_managed_sse_enabled
   kms_master_key_id          = local.sse.kms_master_key_id
@@ -119,4 +121,40 @@ locals {
     compact = aws_sqs_queue.compact_dlq
     lambda  = aws_sqs_queue.lambda_dlq
   }
+}
+
+# Only the functions that produce them may send to the commit queue (ingest), its DLQ (commit,
+# for refused requests) and the compaction queue (compact): a commit request names data files
+# the commit function adds to a table, so no other principal may inject one.
+locals {
+  queue_senders = {
+    commit     = { queue = aws_sqs_queue.commit, sender = "ingest" }
+    commit_dlq = { queue = aws_sqs_queue.commit_dlq, sender = "commit" }
+    compact    = { queue = aws_sqs_queue.compact, sender = "compact" }
+  }
+}
+
+data "aws_iam_policy_document" "queue_senders" {
+  for_each = local.queue_senders
+  statement {
+    sid       = "OnlyFloe${title(each.value.sender)}Sends"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [each.value.queue.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.fn[each.value.sender].arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "senders" {
+  for_each  = local.queue_senders
+  queue_url = each.value.queue.id
+  policy    = data.aws_iam_policy_document.queue_senders[each.key].json
 }

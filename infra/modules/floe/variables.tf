@@ -80,12 +80,12 @@ variable "commit_mode" {
 }
 
 variable "catalog" {
-  description = "Iceberg catalog: `glue` (default) or `rest` (a REST catalog at rest_uri with an OAuth2 client credential `id:secret`, e.g. Polaris, Lakekeeper, Nessie). S3 Tables is not supported yet: its REST endpoint needs SigV4, which iceberg-catalog-rest lacks."
+  description = "Iceberg catalog: `glue` (default) or `rest` (a REST catalog at rest_uri, e.g. Polaris, Lakekeeper, Nessie; its OAuth2 client credential goes in var.catalog_credential). REST servers choose table locations: Floe's roles may use the warehouse bucket, plus `table_locations` (s3:// prefixes) when the server puts tables elsewhere."
   type = object({
-    type       = optional(string, "glue")
-    rest_uri   = optional(string, "")
-    warehouse  = optional(string, "")
-    credential = optional(string, "")
+    type            = optional(string, "glue")
+    rest_uri        = optional(string, "")
+    warehouse       = optional(string, "")
+    table_locations = optional(list(string), [])
   })
   default = {}
   validation {
@@ -94,8 +94,15 @@ variable "catalog" {
   }
 }
 
+variable "catalog_credential" {
+  description = "REST catalog OAuth2 client credential `id:secret` (FLOE_CATALOG_CREDENTIAL). Sensitive: kept out of plan output; it is still stored in the state and the function configuration, so protect both (encrypted state backend, var.kms_key_arn for the function environment)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "functions" {
-  description = "Memory (MB), timeout (s) and reserved concurrency (-1: unreserved) per function."
+  description = "Memory (MB), timeout (s) and reserved concurrency (-1: unreserved, else at least 3: SQS pollers run at reserved - 1, minimum 2) per function."
   type = map(object({
     memory_mb            = number
     timeout_s            = number
@@ -106,6 +113,10 @@ variable "functions" {
     validate = { memory_mb = 1024, timeout_s = 300, reserved_concurrency = 5 }
     commit   = { memory_mb = 512, timeout_s = 120, reserved_concurrency = 10 }
     compact  = { memory_mb = 2048, timeout_s = 900, reserved_concurrency = 10 }
+  }
+  validation {
+    condition     = alltrue([for f in values(var.functions) : f.reserved_concurrency == -1 || f.reserved_concurrency >= 3])
+    error_message = "reserved_concurrency must be -1 (unreserved) or at least 3 (SQS pollers need 2, plus one slot)."
   }
 }
 
@@ -163,4 +174,10 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "queue_age_alarm_seconds" {
+  description = "Alarm when the oldest message of the ingest or commit queue is older than this."
+  type        = number
+  default     = 3600
 }
