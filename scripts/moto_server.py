@@ -1,11 +1,18 @@
-"""moto's server with AWS's optimistic concurrency for Glue UpdateTable.
+"""moto's server, corrected where it differs from AWS in ways Floe's tests depend on:
 
-Stock moto 5.2 accepts any (or a stale) `VersionId` on UpdateTable, so two concurrent commits
-silently overwrite each other. AWS refuses a stale VersionId with ConcurrentModificationException;
-this wraps moto's handler to do the same, under one lock, then runs the normal server:
-    python moto_server.py -H 127.0.0.1 -p PORT
+- Glue UpdateTable: stock moto 5.2 accepts any (or a stale) `VersionId`, so two concurrent commits
+  silently overwrite each other. AWS refuses a stale VersionId with ConcurrentModificationException;
+  the handler is wrapped to do the same, under one lock.
+- S3 Tables GetTable: moto returns `"managedByService": false`; in AWS's API it is a string (the
+  managing service), present only for AWS-managed tables. The Rust SDK refuses the boolean, so the
+  field is dropped when it is not a string.
+- S3 Tables UpdateTableMetadataLocation: moto answers `"namespace": "ns"`; AWS answers a list
+  (`["ns"]`), which the Rust SDK insists on.
+
+Then it runs the normal server:  python moto_server.py -H 127.0.0.1 -p PORT
 """
 
+import json
 import sys
 import threading
 
@@ -39,6 +46,34 @@ def update_table(self):
 
 
 glue_responses.GlueResponse.update_table = update_table
+
+from moto.s3tables import responses as s3tables_responses  # noqa: E402
+
+_get_table = s3tables_responses.S3TablesResponse.get_table
+
+
+def get_table(self):
+    status, headers, body = _get_table(self)
+    doc = json.loads(body)
+    if not isinstance(doc.get("managedByService"), str):
+        doc.pop("managedByService", None)
+    return status, headers, json.dumps(doc)
+
+
+s3tables_responses.S3TablesResponse.get_table = get_table
+
+_update_location = s3tables_responses.S3TablesResponse.update_table_metadata_location
+
+
+def update_table_metadata_location(self):
+    status, headers, body = _update_location(self)
+    doc = json.loads(body)
+    if isinstance(doc.get("namespace"), str):
+        doc["namespace"] = [doc["namespace"]]
+    return status, headers, json.dumps(doc)
+
+
+s3tables_responses.S3TablesResponse.update_table_metadata_location = update_table_metadata_location
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

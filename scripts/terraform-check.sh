@@ -47,7 +47,7 @@ for fn in ingest validate commit compact; do
   mkdir -p "$work/artifacts/$fn"
   (cd "$work/artifacts/$fn" && printf 'placeholder' >bootstrap && python3 -c "import zipfile; zipfile.ZipFile('bootstrap.zip','w').write('bootstrap')")
 done
-services="cloudwatch events glue iam kms lambda logs s3 scheduler sns sqs sts"
+services="cloudwatch events glue iam kms lambda logs s3 s3tables scheduler sns sqs sts"
 {
   echo 'provider "aws" {'
   echo '  region                      = "us-east-1"'
@@ -72,10 +72,13 @@ secret="floe-client:s3cr3t-$RANDOM$RANDOM"
 plans=0
 for trigger in sqs direct eventbridge; do
   for mode in queue direct; do
-    for catalog in glue rest; do
+    for catalog in glue rest s3tables; do
       for k in false true; do
         label="trigger=$trigger commit_mode=$mode catalog=$catalog kms=$k"
         args=(-var "artifacts_dir=$work/artifacts" -var "trigger=$trigger" -var "commit_mode=$mode")
+        if [ "$catalog" = s3tables ]; then
+          args+=(-var 'catalog={type="s3tables"}')
+        fi
         if [ "$catalog" = rest ]; then
           args+=(-var 'catalog={type="rest",rest_uri="https://catalog.example.com/api",warehouse="s3://floe-rest-wh/"}' -var "catalog_credential=$secret")
         fi

@@ -1,4 +1,4 @@
-//! An Iceberg catalog from [`CatalogConfig`]: SQL (SQLite / PostgreSQL), REST or Glue, built with
+//! An Iceberg catalog from [`CatalogConfig`]: SQL (SQLite / PostgreSQL), REST, Glue or S3 Tables, built with
 //! iceberg-rust's own catalog crates. Table files go through a FileIO that carries the same S3
 //! settings as the landing-bucket client ([`crate::storage::file_io_props`]).
 
@@ -9,6 +9,7 @@ use iceberg::io::{LocalFsStorageFactory, StorageFactory};
 use iceberg::{Catalog, CatalogBuilder};
 use iceberg_catalog_glue::GlueCatalogBuilder;
 use iceberg_catalog_rest::RestCatalogBuilder;
+use iceberg_catalog_s3tables::S3TablesCatalogBuilder;
 use iceberg_catalog_sql::SqlCatalogBuilder;
 use iceberg_storage_opendal::OpenDalStorageFactory;
 
@@ -24,7 +25,7 @@ pub enum CatalogError {
     /// The catalog could not be opened (bad URL, unreachable database or endpoint).
     #[error("cannot open the {kind} catalog at `{target}`: {source}")]
     Open {
-        /// `sql`, `rest` or `glue`.
+        /// `sql`, `rest`, `glue` or `s3tables`.
         kind: &'static str,
         /// URI or warehouse that was tried.
         target: String,
@@ -79,7 +80,7 @@ pub async fn open_catalog(
                 .await
                 .map_err(|source| CatalogError::Open {
                     kind: "sql",
-                    target: uri.clone(),
+                    target: crate::config::redact_url(&uri),
                     source: Box::new(source),
                 })?;
             Ok(Arc::new(catalog))
@@ -96,9 +97,15 @@ pub async fn open_catalog(
                 .await
                 .map_err(|source| CatalogError::Open {
                     kind: "rest",
-                    target: uri,
+                    target: crate::config::redact_url(&uri),
                     source: Box::new(source),
                 })?;
+            if cfg.credential.is_some() {
+                return Ok(Arc::new(crate::rest_token::RenewingRestCatalog::new(
+                    catalog,
+                    cfg.token_max_age,
+                )));
+            }
             Ok(Arc::new(catalog))
         }
         CatalogKind::Glue => {
@@ -115,6 +122,23 @@ pub async fn open_catalog(
                 .await
                 .map_err(|e| CatalogError::Open {
                     kind: "glue",
+                    target: cfg.warehouse.clone(),
+                    source: Box::new(e),
+                })?;
+            Ok(Arc::new(catalog))
+        }
+        CatalogKind::S3Tables => {
+            // The warehouse is the table bucket's ARN; S3 Tables chooses each table's location.
+            props.insert("table_bucket_arn".into(), cfg.warehouse.clone());
+            if let Some(endpoint) = &cfg.s3tables_endpoint {
+                props.insert("endpoint_url".into(), endpoint.clone());
+            }
+            let catalog = S3TablesCatalogBuilder::default()
+                .with_storage_factory(factory)
+                .load(&cfg.name, props)
+                .await
+                .map_err(|e| CatalogError::Open {
+                    kind: "s3tables",
                     target: cfg.warehouse.clone(),
                     source: Box::new(e),
                 })?;

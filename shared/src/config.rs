@@ -16,10 +16,13 @@ pub enum CatalogKind {
     Rest,
     /// AWS Glue Data Catalog.
     Glue,
+    /// Amazon S3 Tables (a table bucket; `FLOE_WAREHOUSE` is its ARN), through its native API.
+    S3Tables,
 }
 
-/// Catalog settings (`FLOE_CATALOG_*`, `FLOE_WAREHOUSE`).
-#[derive(Debug, Clone)]
+/// Catalog settings (`FLOE_CATALOG_*`, `FLOE_WAREHOUSE`). `Debug` hides the credential and any
+/// password in the URI.
+#[derive(Clone)]
 pub struct CatalogConfig {
     /// `FLOE_CATALOG_TYPE`: `sql` (default), `rest` or `glue`.
     pub kind: CatalogKind,
@@ -36,10 +39,65 @@ pub struct CatalogConfig {
     /// `AWS_ENDPOINT_URL_GLUE`: the Glue API endpoint (an emulator such as moto); AWS when unset.
     /// The global `AWS_ENDPOINT_URL` is deliberately not used here: locally it names the S3 server.
     pub glue_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3TABLES`: the S3 Tables API endpoint (an emulator); AWS when unset.
+    pub s3tables_endpoint: Option<String>,
+    /// `FLOE_CATALOG_TOKEN_MAX_AGE_SECS`: a REST OAuth2 token older than this is renewed before
+    /// the next call (default 1800: warm containers outlive tokens).
+    pub token_max_age: std::time::Duration,
+}
+
+impl std::fmt::Debug for CatalogConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogConfig")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("uri", &self.uri.as_deref().map(redact_url))
+            .field("warehouse", &self.warehouse)
+            .field("credential", &self.credential.as_ref().map(|_| "***"))
+            .field("glue_catalog_id", &self.glue_catalog_id)
+            .field("glue_endpoint", &self.glue_endpoint)
+            .field("s3tables_endpoint", &self.s3tables_endpoint)
+            .field("token_max_age", &self.token_max_age)
+            .finish()
+    }
+}
+
+/// `scheme://user:password@host/...` with the password replaced by `***` (for logs and errors).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Whether a URL's host is the local machine (plain HTTP is acceptable only there).
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// S3 client settings, shared by object_store (landing objects) and Iceberg's FileIO (table files).
-#[derive(Debug, Clone, Default)]
+/// `Debug` hides the secret key and session token.
+#[derive(Clone, Default)]
 pub struct S3Config {
     /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: custom endpoint (MinIO, SeaweedFS); AWS when unset.
     pub endpoint: Option<String>,
@@ -53,6 +111,22 @@ pub struct S3Config {
     pub session_token: Option<String>,
     /// `FLOE_S3_PATH_STYLE`: path-style addressing (default `true` with a custom endpoint).
     pub path_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .field("path_style", &self.path_style)
+            .finish()
+    }
 }
 
 impl S3Config {
@@ -168,6 +242,7 @@ pub const REQUIRED_BY_CATALOG: &[(&str, &[&str])] = &[
     ("sql", &["FLOE_CATALOG_URI"]),
     ("rest", &["FLOE_CATALOG_URI"]),
     ("glue", &[]),
+    ("s3tables", &[]),
 ];
 
 /// One invalid or missing variable.
@@ -216,10 +291,13 @@ impl Config {
             "sql" => CatalogKind::Sql,
             "rest" => CatalogKind::Rest,
             "glue" => CatalogKind::Glue,
+            "s3tables" => CatalogKind::S3Tables,
             other => {
                 problems.push(ConfigProblem {
                     variable: "FLOE_CATALOG_TYPE",
-                    message: format!("unknown catalog type `{other}`; use `sql`, `rest` or `glue`"),
+                    message: format!(
+                        "unknown catalog type `{other}`; use `sql`, `rest`, `glue` or `s3tables`"
+                    ),
                 });
                 CatalogKind::Sql
             }
@@ -233,21 +311,47 @@ impl Config {
             (CatalogKind::Sql, Some(u)) if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) => {
                 problems.push(ConfigProblem {
                     variable: "FLOE_CATALOG_URI",
-                    message: format!("`{u}` is not a SQL URL; use `sqlite://...` or `postgres://...`"),
+                    message: format!("`{}` is not a SQL URL; use `sqlite://...` or `postgres://...`", redact_url(u)),
                 })
             }
             (CatalogKind::Rest, None) => problems.push(ConfigProblem {
                 variable: "FLOE_CATALOG_URI",
                 message: "required for the REST catalog, e.g. `http://127.0.0.1:8181`".into(),
             }),
+            (CatalogKind::Rest, Some(u))
+                if get("FLOE_CATALOG_CREDENTIAL").is_some()
+                    && u.starts_with("http://")
+                    && !is_loopback_url(u) =>
+            {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_CATALOG_CREDENTIAL",
+                    message: format!("would be sent in clear text to `{u}`: use an https:// catalog URI (plain http is accepted for 127.0.0.1 / localhost only)"),
+                })
+            }
             _ => {}
         }
+        let token_max_age_secs = parse_num(
+            &mut problems,
+            "FLOE_CATALOG_TOKEN_MAX_AGE_SECS",
+            get("FLOE_CATALOG_TOKEN_MAX_AGE_SECS"),
+            1800u64,
+            60..=86_400,
+        );
         let warehouse = match get("FLOE_WAREHOUSE") {
             // `s3://bucket/` and `s3://bucket` name the same place: table paths must not get `//`.
             Some(w) if w.starts_with("s3://") || w.starts_with("file://") => {
                 w.trim_end_matches('/').to_string()
             }
             Some(w) if kind == CatalogKind::Rest => w,
+            Some(w) if kind == CatalogKind::S3Tables => {
+                if !(w.starts_with("arn:") && w.contains(":s3tables:") && w.contains(":bucket/")) {
+                    problems.push(ConfigProblem {
+                        variable: "FLOE_WAREHOUSE",
+                        message: format!("`{w}` is not a table bucket ARN; S3 Tables wants `arn:aws:s3tables:<region>:<account>:bucket/<name>`"),
+                    });
+                }
+                w
+            }
             Some(w) => {
                 problems.push(ConfigProblem {
                     variable: "FLOE_WAREHOUSE",
@@ -462,6 +566,8 @@ impl Config {
                 credential: get("FLOE_CATALOG_CREDENTIAL"),
                 glue_catalog_id: get("FLOE_CATALOG_ID"),
                 glue_endpoint: get("AWS_ENDPOINT_URL_GLUE"),
+                s3tables_endpoint: get("AWS_ENDPOINT_URL_S3TABLES"),
+                token_max_age: std::time::Duration::from_secs(token_max_age_secs),
             },
             s3,
             table_specs,
@@ -578,6 +684,67 @@ mod tests {
                 let e = Config::from_vars(&v).unwrap_err();
                 assert!(e.problems.iter().any(|p| p.variable == *var), "{kind}: {e}");
             }
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output_and_errors() {
+        let dir = std::env::temp_dir();
+        let c = Config::from_vars(&vars(&[
+            ("FLOE_CATALOG_TYPE", "rest"),
+            ("FLOE_CATALOG_URI", "https://catalog.example.com"),
+            ("FLOE_CATALOG_CREDENTIAL", "client:hunter2"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+            ("FLOE_WAREHOUSE", "s3://w/"),
+            ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
+        ]))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert_eq!(
+            redact_url("postgres://floe:pw@db:5432/cat"),
+            "postgres://floe:***@db:5432/cat"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/c.db"), "sqlite:///tmp/c.db");
+        let e = Config::from_vars(&vars(&[
+            ("FLOE_CATALOG_URI", "mysql://u:pw@h/db"),
+            ("FLOE_WAREHOUSE", "s3://w/"),
+            ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
+        ]))
+        .unwrap_err();
+        assert!(!e.to_string().contains(":pw@"), "{e}");
+    }
+
+    #[test]
+    fn a_rest_credential_is_refused_over_plain_http_except_to_loopback() {
+        let dir = std::env::temp_dir();
+        let with = |uri: &str| {
+            Config::from_vars(&vars(&[
+                ("FLOE_CATALOG_TYPE", "rest"),
+                ("FLOE_CATALOG_URI", uri),
+                ("FLOE_CATALOG_CREDENTIAL", "client:secret"),
+                ("FLOE_WAREHOUSE", "s3://w/"),
+                ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
+            ]))
+        };
+        let e = with("http://catalog.example.com:8181").unwrap_err();
+        assert!(
+            e.problems
+                .iter()
+                .any(|p| p.variable == "FLOE_CATALOG_CREDENTIAL"),
+            "{e}"
+        );
+        for ok in [
+            "https://catalog.example.com",
+            "http://127.0.0.1:8181",
+            "http://localhost:8181",
+            "http://[::1]:8181",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
         }
     }
 

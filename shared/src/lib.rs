@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod partition_split;
 pub mod quarantine;
 pub mod queue;
+mod rest_token;
 pub mod rules;
 pub mod source;
 pub mod spec;

@@ -14,6 +14,7 @@ mod handler;
 mod idempotency;
 mod integrity;
 mod maintenance;
+mod s3tables;
 mod sales;
 mod sqs;
 mod support;

@@ -141,6 +141,38 @@ impl TestEnv {
         env
     }
 
+    /// Like [`TestEnv::new`], with an S3 Tables table bucket of its own on moto
+    /// (FLOE_TEST_MOTO_ENDPOINT) as the catalog. S3 Tables puts table files in buckets of its own
+    /// making, which only moto's S3 has: here landing objects and table files are on moto's S3 too.
+    pub async fn with_s3tables(specs: &[(&str, String)]) -> Self {
+        let moto = moto_endpoint();
+        let mut env = Self::new(specs);
+        let conf = moto_sdk_config().await;
+        let bucket = aws_sdk_s3tables::Client::new(&conf)
+            .create_table_bucket()
+            .name(format!("it-{}", env.id))
+            .send()
+            .await
+            .expect("create the table bucket on moto");
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(true)
+                .build(),
+        );
+        // Already there from an earlier test: fine.
+        let _ = s3.create_bucket().bucket(LANDING).send().await;
+        for (k, v) in [
+            ("FLOE_CATALOG_TYPE", "s3tables".to_string()),
+            ("FLOE_WAREHOUSE", bucket.arn),
+            ("AWS_ENDPOINT_URL", moto.clone()),
+            ("AWS_ENDPOINT_URL_S3TABLES", moto),
+        ] {
+            env.vars.insert(k.into(), v);
+        }
+        env.vars.remove("FLOE_CATALOG_URI");
+        env
+    }
+
     /// The namespace tables of this test live in (Glue: its database).
     pub fn namespace(&self) -> &str {
         &self.vars["FLOE_DEFAULT_NAMESPACE"]

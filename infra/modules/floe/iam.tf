@@ -19,7 +19,9 @@ locals {
   # Where table files live. Glue: the database location Terraform sets, <warehouse>/<ns>.db/.
   # REST: wherever the REST server puts tables; by default anywhere in the warehouse bucket, or
   # exactly var.catalog.table_locations (s3:// prefixes) when the server uses other locations.
-  table_prefixes = local.glue ? [for ns in local.namespaces : "${ns}.db/"] : [""]
+  # S3 Tables: table files live in buckets S3 Tables owns, reached with s3tables:*TableData below;
+  # the warehouse bucket then holds only Floe's own files (specs, reports).
+  table_prefixes = local.glue ? [for ns in local.namespaces : "${ns}.db/"] : local.s3tables ? ["_floe/"] : [""]
   table_objects = concat(
     [for p in local.table_prefixes : "${local.arn_warehouse}/${p}*"],
     [for u in var.catalog.table_locations : "arn:${local.partition}:s3:::${trimprefix(u, "s3://")}*"],
@@ -83,7 +85,27 @@ locals {
     resources = [aws_sqs_queue.lambda_dlq.arn]
   }
 
-  glue = var.catalog.type == "glue"
+  glue     = var.catalog.type == "glue"
+  s3tables = var.catalog.type == "s3tables"
+
+  # S3 Tables: the bucket, its namespaces and tables, and the tables' data (GetTableData /
+  # PutTableData authorise the S3 calls on a table's storage location).
+  s3tables_bucket = local.s3tables ? aws_s3tables_table_bucket.this[0].arn : ""
+  s3tables_read = {
+    sid       = "S3TablesRead"
+    actions   = ["s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:ListNamespaces", "s3tables:GetTable", "s3tables:ListTables", "s3tables:GetTableMetadataLocation", "s3tables:GetTableData"]
+    resources = [local.s3tables_bucket, "${local.s3tables_bucket}/table/*"]
+  }
+  s3tables_write = {
+    sid       = "S3TablesCommit"
+    actions   = ["s3tables:PutTableData", "s3tables:UpdateTableMetadataLocation"]
+    resources = ["${local.s3tables_bucket}/table/*"]
+  }
+  s3tables_create = {
+    sid       = "S3TablesCreateTablesFromSpecs"
+    actions   = ["s3tables:CreateTable"]
+    resources = [local.s3tables_bucket, "${local.s3tables_bucket}/table/*"]
+  }
   # A statement per extra table location bucket (REST catalogs only).
   list_extra = length(var.catalog.table_locations) > 0 ? [local.list_table_locations] : []
 
@@ -96,6 +118,7 @@ locals {
       ],
       local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit, local.glue_create] : [],
+      local.s3tables ? [local.s3tables_read, local.s3tables_write, local.s3tables_create] : [],
       var.trigger == "sqs" ? [{ sid = "ConsumeS3Events", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.ingest.arn] }] : [],
       var.commit_mode == "queue" ? [{ sid = "SendCommitRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit.arn] }] : [],
     )
@@ -107,6 +130,7 @@ locals {
       ],
       local.list_extra,
       local.glue ? [local.glue_read] : [],
+      local.s3tables ? [local.s3tables_read] : [],
     )
     commit = concat(
       [
@@ -116,6 +140,7 @@ locals {
       ],
       local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit] : [],
+      local.s3tables ? [local.s3tables_read, local.s3tables_write] : [],
     )
     compact = concat(
       [
@@ -124,6 +149,7 @@ locals {
       ],
       local.list_extra,
       local.glue ? [local.glue_read, local.glue_commit] : [],
+      local.s3tables ? [local.s3tables_read, local.s3tables_write] : [],
     )
   }
 }

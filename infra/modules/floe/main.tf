@@ -34,8 +34,10 @@ locals {
   # Settings every function shares (names as in shared/src/config.rs).
   common_env = merge(
     {
-      FLOE_CATALOG_TYPE      = var.catalog.type
-      FLOE_WAREHOUSE         = var.catalog.type == "rest" && var.catalog.warehouse != "" ? var.catalog.warehouse : "s3://${local.buckets.warehouse}"
+      FLOE_CATALOG_TYPE = var.catalog.type
+      FLOE_WAREHOUSE = (var.catalog.type == "s3tables" ? aws_s3tables_table_bucket.this[0].arn
+        : var.catalog.type == "rest" && var.catalog.warehouse != "" ? var.catalog.warehouse
+      : "s3://${local.buckets.warehouse}")
       FLOE_TABLE_SPECS       = "s3://${local.buckets.warehouse}/${local.specs_prefix}"
       FLOE_DEFAULT_NAMESPACE = var.default_namespace
       FLOE_QUARANTINE_URL    = "s3://${local.buckets.quarantine}/objects"

@@ -26,6 +26,11 @@ output "glue_databases" {
   value       = [for d in aws_glue_catalog_database.ns : d.name]
 }
 
+output "table_bucket_arn" {
+  description = "The S3 Tables table bucket (catalog.type = \"s3tables\"), else null."
+  value       = var.catalog.type == "s3tables" ? aws_s3tables_table_bucket.this[0].arn : null
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic the alarms notify."
   value       = local.alarm_topic

@@ -80,17 +80,18 @@ variable "commit_mode" {
 }
 
 variable "catalog" {
-  description = "Iceberg catalog: `glue` (default) or `rest` (a REST catalog at rest_uri, e.g. Polaris, Lakekeeper, Nessie; its OAuth2 client credential goes in var.catalog_credential). REST servers choose table locations: Floe's roles may use the warehouse bucket, plus `table_locations` (s3:// prefixes) when the server puts tables elsewhere."
+  description = "Iceberg catalog: `glue` (default), `s3tables` (an S3 table bucket `table_bucket`, default <name>-tables, through the S3 Tables API) or `rest` (a REST catalog at rest_uri, e.g. Polaris, Lakekeeper, Nessie; its OAuth2 client credential goes in var.catalog_credential). REST servers choose table locations: Floe's roles may use the warehouse bucket, plus `table_locations` (s3:// prefixes) when the server puts tables elsewhere."
   type = object({
     type            = optional(string, "glue")
     rest_uri        = optional(string, "")
     warehouse       = optional(string, "")
     table_locations = optional(list(string), [])
+    table_bucket    = optional(string, "")
   })
   default = {}
   validation {
-    condition     = contains(["glue", "rest"], var.catalog.type)
-    error_message = "catalog.type must be glue or rest."
+    condition     = contains(["glue", "rest", "s3tables"], var.catalog.type)
+    error_message = "catalog.type must be glue, rest or s3tables."
   }
 }
 

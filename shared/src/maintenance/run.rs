@@ -71,6 +71,9 @@ pub struct TableReport {
     /// Orphan removal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<OrphanReport>,
+    /// Actions not run, with the reason (e.g. the catalog maintains the table itself).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
     /// Errors, one per failed action.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
@@ -120,6 +123,9 @@ pub struct Maintainer {
     /// The redelivery window: snapshot expiry and orphan removal never use a shorter age, so
     /// idempotency keys outlive every redelivery and no queued request loses its files.
     redelivery_window_ms: i64,
+    /// S3 Tables expires snapshots and removes unreferenced files itself, and refuses listing and
+    /// deleting in table storage: Floe only compacts there.
+    self_maintained: bool,
 }
 
 impl Maintainer {
@@ -151,6 +157,7 @@ impl Maintainer {
             max_attempts: config.commit_max_attempts,
             queue,
             redelivery_window_ms: config.redelivery_window_ms,
+            self_maintained: config.catalog.kind == crate::config::CatalogKind::S3Tables,
         })
     }
 
@@ -216,6 +223,15 @@ impl Maintainer {
                 ..Default::default()
             };
             for action in &actions {
+                if self.self_maintained
+                    && matches!(action, Action::ExpireSnapshots | Action::RemoveOrphanFiles)
+                {
+                    t.skipped.push(format!(
+                        "{}: S3 Tables does this itself (table bucket maintenance settings)",
+                        action_name(*action)
+                    ));
+                    continue;
+                }
                 // Boxed: the actions' futures are deep, and one at a time is all a run needs.
                 let result =
                     Box::pin(self.run_action(*action, &ident, req, deadline, &mut t)).await;

@@ -83,6 +83,13 @@ pub enum MetadataSwap {
         /// Catalog (account) id, when not the caller's.
         catalog_id: Option<String>,
     },
+    /// Amazon S3 Tables: `UpdateTableMetadataLocation` with the table's version token.
+    S3Tables {
+        /// S3 Tables client.
+        client: aws_sdk_s3tables::Client,
+        /// The table bucket's ARN (`FLOE_WAREHOUSE`).
+        bucket_arn: String,
+    },
 }
 
 impl MetadataSwap {
@@ -123,6 +130,18 @@ impl MetadataSwap {
                 Ok(Self::Glue {
                     client: aws_sdk_glue::Client::new(&conf),
                     catalog_id: cfg.glue_catalog_id.clone(),
+                })
+            }
+            CatalogKind::S3Tables => {
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .region(aws_config::Region::new(region.to_string()));
+                if let Some(endpoint) = &cfg.s3tables_endpoint {
+                    loader = loader.endpoint_url(endpoint);
+                }
+                let conf = loader.load().await;
+                Ok(Self::S3Tables {
+                    client: aws_sdk_s3tables::Client::new(&conf),
+                    bucket_arn: cfg.warehouse.clone(),
                 })
             }
         }
@@ -169,6 +188,9 @@ impl MetadataSwap {
             } => sql_swap(pool, catalog_name, *numbered, base.identifier(), &old, &new).await,
             Self::Glue { client, catalog_id } => {
                 glue_swap(client, catalog_id.as_deref(), base.identifier(), &old, &new).await
+            }
+            Self::S3Tables { client, bucket_arn } => {
+                s3tables_swap(client, bucket_arn, base.identifier(), &old, &new).await
             }
             Self::Rest(_) => unreachable!("handled above"),
         };
@@ -311,15 +333,77 @@ async fn glue_swap(
     Ok(())
 }
 
+async fn s3tables_swap(
+    client: &aws_sdk_s3tables::Client,
+    bucket_arn: &str,
+    ident: &TableIdent,
+    old: &str,
+    new: &str,
+) -> Result<(), SwapError> {
+    let fail = |message: String| SwapError::Catalog {
+        table: ident.to_string(),
+        kind: "s3tables",
+        message,
+    };
+    let namespace = ident.namespace().to_url_string();
+    let current = client
+        .get_table_metadata_location()
+        .table_bucket_arn(bucket_arn)
+        .namespace(&namespace)
+        .name(ident.name())
+        .send()
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "GetTableMetadataLocation: {}",
+                e.into_service_error()
+            ))
+        })?;
+    if current.metadata_location() != Some(old) {
+        return Err(SwapError::Conflict {
+            table: ident.to_string(),
+            detail: format!("metadata location is no longer {old}"),
+        });
+    }
+    client
+        .update_table_metadata_location()
+        .table_bucket_arn(bucket_arn)
+        .namespace(&namespace)
+        .name(ident.name())
+        .version_token(current.version_token())
+        .metadata_location(new)
+        .send()
+        .await
+        .map_err(|e| match e.into_service_error() {
+            aws_sdk_s3tables::operation::update_table_metadata_location::UpdateTableMetadataLocationError::ConflictException(m) => {
+                SwapError::Conflict {
+                    table: ident.to_string(),
+                    detail: m.to_string(),
+                }
+            }
+            other => fail(format!("UpdateTableMetadataLocation: {other}")),
+        })?;
+    Ok(())
+}
+
 /// A REST catalog commit endpoint (`POST /v1/{prefix}/namespaces/{ns}/tables/{table}`), with the
 /// OAuth2 client-credentials token the REST catalog configuration uses. The token is fetched per
-/// commit: a warm Lambda container outlives a token (SeaweedFS: 1 h).
-#[derive(Debug)]
+/// commit: a warm Lambda container outlives a token (SeaweedFS: 1 h). `Debug` hides the secret.
 pub struct RestSwap {
     http: reqwest::Client,
     uri: String,
     base: String,
     credential: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for RestSwap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestSwap")
+            .field("uri", &self.uri)
+            .field("base", &self.base)
+            .field("client_id", &self.credential.as_ref().map(|(id, _)| id))
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
