@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use floe::committer::{commit_messages, CommitMessage};
 use floe::config::Config;
 use floe::ingest::{Ingestor, ObjectStatus};
@@ -17,21 +17,23 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `floe bench-commit` options.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Objects per mode.
+    #[arg(long, default_value_t = 100)]
+    objects: usize,
+    /// Commit requests per commit in queue mode (as an SQS batch).
+    #[arg(long, default_value_t = 10)]
+    batch: usize,
+    /// Rows per object.
+    #[arg(long, default_value_t = 1000)]
+    rows: u64,
+}
+
 /// Runs the benchmark and prints a markdown table.
-pub async fn run(args: &[String]) -> Result<()> {
-    let mut objects = 100usize;
-    let mut batch = 10usize;
-    let mut rows = 1000u64;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let v = it.next().context("option needs a value")?;
-        match a.as_str() {
-            "--objects" => objects = v.parse()?,
-            "--batch" => batch = v.parse()?,
-            "--rows" => rows = v.parse()?,
-            other => anyhow::bail!("bench-commit: unknown option {other}"),
-        }
-    }
+pub async fn run(args: &BenchArgs) -> Result<()> {
+    let (objects, batch, rows) = (args.objects, args.batch, args.rows);
     let config = Config::from_env()?;
     let stores = floe::storage::Stores::new(config.s3.clone());
     let landing = stores.bucket("floe-landing")?;

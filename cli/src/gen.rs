@@ -4,7 +4,7 @@
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -103,33 +103,45 @@ fn write_csv(w: &mut impl Write, rows: u64, rng: &mut Rng) -> std::io::Result<()
     Ok(())
 }
 
-/// Parses `csv|jsonl|parquet --rows N --out FILE [--seed S]` and writes the file.
-pub fn run(args: &[String]) -> Result<()> {
-    let kind = args
-        .first()
-        .context("gen: give csv, jsonl or parquet")?
-        .clone();
-    let mut rows = 1000u64;
-    let mut out = None;
-    let mut seed = 42u64;
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--rows" => rows = it.next().context("--rows N")?.parse()?,
-            "--out" => out = Some(it.next().context("--out FILE")?.clone()),
-            "--seed" => seed = it.next().context("--seed S")?.parse()?,
-            other => bail!("gen: unknown option {other}"),
-        }
-    }
-    let out = out.context("gen: --out FILE is required")?;
+/// What `floe gen` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    /// CSV with a header row.
+    Csv,
+    /// JSON lines.
+    Jsonl,
+    /// Parquet (ZSTD).
+    Parquet,
+}
+
+/// `floe gen`: deterministic sample data shaped like the demo `orders` table.
+#[derive(Debug, clap::Args)]
+pub struct GenArgs {
+    /// File format to write.
+    #[arg(value_enum)]
+    kind: Kind,
+    /// Number of rows.
+    #[arg(long, default_value_t = 1000)]
+    rows: u64,
+    /// Output file.
+    #[arg(long, value_name = "FILE")]
+    out: String,
+    /// Seed of the generator (same seed, same file).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// Writes the file `args` describe.
+pub fn run(args: &GenArgs) -> Result<()> {
+    let (rows, seed, out) = (args.rows, args.seed, args.out.clone());
     let mut rng = Rng(seed.max(1));
-    match kind.as_str() {
-        "csv" => {
+    match args.kind {
+        Kind::Csv => {
             let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
             write_csv(&mut w, rows, &mut rng)?;
             w.flush()?;
         }
-        "jsonl" => {
+        Kind::Jsonl => {
             let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
             for i in 0..rows {
                 let r = row(i, &mut rng);
@@ -143,8 +155,7 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             w.flush()?;
         }
-        "parquet" => write_parquet(&out, rows, &mut rng)?,
-        other => bail!("gen: unknown kind `{other}`"),
+        Kind::Parquet => write_parquet(&out, rows, &mut rng)?,
     }
     Ok(())
 }

@@ -1,13 +1,6 @@
-//! `floe`: local tooling over the same shared crate the Lambdas use.
-//!
-//! - `floe query "SQL"`: DataFusion SQL over the catalog's tables (`floe.<namespace>.<table>`).
-//! - `floe ingest s3://bucket/key ...`: run the ingest pipeline in-process.
-//! - `floe put FILE s3://bucket/key`: upload a file (multipart, streamed).
-//! - `floe gen csv|jsonl|parquet --rows N --out FILE`: generate sample/benchmark data.
-//! - `floe maintain 'JSON'`: run a maintenance request (the compact function's payload, e.g.
-//!   `{"tables":["demo.orders"],"actions":["rewrite_data_files"]}`) in-process; prints the report.
-//!
-//! Configuration comes from the same `FLOE_*` / `AWS_*` variables as the functions.
+//! `floe`: local tooling over the same shared crate the Lambdas use (`floe --help`, and
+//! `floe <command> --help` for each command). Arguments are parsed with clap (derive): one
+//! declaration per command gives the parser, the help text and the errors.
 #![recursion_limit = "256"]
 
 mod bench_commit;
@@ -17,15 +10,71 @@ mod query;
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
 use floe::config::Config;
 use floe::ingest::{Ingestor, ObjectStatus};
 use floe::maintenance::run::{Maintainer, MaintenanceRequest};
 use floe::source::ObjectRef;
 
+/// Local tooling over the same shared crate the Lambdas use. Configuration comes from the same
+/// `FLOE_*` / `AWS_*` variables as the functions.
+#[derive(Parser)]
+#[command(name = "floe", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// DataFusion SQL over the catalog's tables (`floe.<namespace>.<table>`).
+    #[cfg(feature = "query")]
+    Query {
+        /// The statement, e.g. "SELECT count(*) FROM floe.demo.orders".
+        sql: String,
+    },
+    /// Runs the ingest pipeline in-process on objects.
+    Ingest {
+        /// Queue mode without AWS: write the commit requests as an SQS event to FILE (for
+        /// `cargo lambda invoke commit --data-file FILE`) instead of committing.
+        #[arg(long, value_name = "FILE")]
+        sqs_event_out: Option<String>,
+        /// Objects as s3://bucket/key.
+        #[arg(required = true, value_name = "S3_URL")]
+        urls: Vec<String>,
+    },
+    /// Uploads a local file (one PUT below 8 MiB, else multipart).
+    Put {
+        /// Local file.
+        file: String,
+        /// Destination s3://bucket/key.
+        url: String,
+    },
+    /// Generates deterministic sample data shaped like the demo `orders` table.
+    Gen(gen::GenArgs),
+    /// Commit throughput: queue mode (batched) against direct mode, same run.
+    BenchCommit(bench_commit::BenchArgs),
+    /// Prints the landing-key prefixes per table as JSON (the Terraform trigger filters).
+    SpecPrefixes {
+        /// Directory of table specs.
+        #[arg(default_value = "tables")]
+        dir: String,
+        /// Namespace for specs that name none.
+        #[arg(long, env = "FLOE_DEFAULT_NAMESPACE", default_value = "demo")]
+        namespace: String,
+    },
+    /// Runs a maintenance request (the compact function's payload) in-process; prints the report.
+    Maintain {
+        /// The request, e.g. '{"tables":["demo.orders"],"actions":["rewrite_data_files"]}'.
+        #[arg(default_value = "{}")]
+        request: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()).await {
+    match run(Cli::parse().command).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -34,90 +83,50 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage:
-  floe query \"SQL\"
-  floe ingest [--sqs-event-out FILE] s3://bucket/key [...]
-  floe put FILE s3://bucket/key
-  floe gen csv|jsonl|parquet --rows N --out FILE [--seed S]
-  floe bench-commit [--objects N] [--batch B] [--rows R]
-  floe spec-prefixes [DIR]
-  floe maintain '{\"tables\":[\"ns.table\"],\"actions\":[\"rewrite_data_files\"]}'";
+fn exit(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
 
-async fn run(args: Vec<String>) -> Result<ExitCode> {
-    let Some(cmd) = args.first() else {
-        bail!("{USAGE}")
-    };
-    match cmd.as_str() {
+async fn run(command: Command) -> Result<ExitCode> {
+    match command {
         #[cfg(feature = "query")]
-        "query" => {
-            let sql = args.get(1).context(USAGE)?;
+        Command::Query { sql } => {
             let config = Config::from_env()?;
-            query::run(&config, sql).await?;
+            query::run(&config, &sql).await?;
             Ok(ExitCode::SUCCESS)
         }
-        "ingest" => {
+        Command::Ingest {
+            sqs_event_out,
+            urls,
+        } => ingest(sqs_event_out, &urls).await,
+        Command::Put { file, url } => {
             let config = Config::from_env()?;
-            floe::telemetry::init(config.log_format, &config.log_filter);
-            let mut ingestor = Ingestor::new(config).await?;
-            let mut urls = &args[1..];
-            // Queue mode without AWS: collect the commit requests into an SQS event file for
-            // `cargo lambda invoke commit --data-file FILE`.
-            let captured = if urls.first().map(String::as_str) == Some("--sqs-event-out") {
-                let file = urls.get(1).context("--sqs-event-out FILE")?.clone();
-                urls = &urls[2..];
-                let queue = std::sync::Arc::new(CapturedQueue::default());
-                ingestor = ingestor.with_commit_queue(queue.clone());
-                Some((file, queue))
-            } else {
-                None
-            };
-            let mut failed = false;
-            for url in urls {
-                let (bucket, key) = parse_s3_url(url)?;
-                let report = ingestor.ingest(ObjectRef::new(bucket, key)).await;
-                failed |= report.status == ObjectStatus::Failed;
-                println!("{}", serde_json::to_string(&report)?);
-            }
-            if let Some((file, queue)) = captured {
-                let n = queue.write_sqs_event(&file)?;
-                eprintln!("wrote {n} commit request(s) as an SQS event to {file}");
-            }
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        "put" => {
-            let (file, url) = (args.get(1).context(USAGE)?, args.get(2).context(USAGE)?);
-            let config = Config::from_env()?;
-            let bytes = put(&config, file, url).await?;
+            let bytes = put(&config, &file, &url).await?;
             println!("uploaded {file} -> {url} ({bytes} bytes)");
             Ok(ExitCode::SUCCESS)
         }
-        "bench-commit" => {
+        Command::BenchCommit(args) => {
             floe::telemetry::init(floe::config::LogFormat::Text, "warn");
-            bench_commit::run(&args[1..]).await?;
+            bench_commit::run(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
-        "gen" => {
-            gen::run(&args[1..])?;
+        Command::Gen(args) => {
+            gen::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        "spec-prefixes" => {
+        Command::SpecPrefixes { dir, namespace } => {
             // The landing-key prefixes per table, as the ingest router sees them: the Terraform
             // trigger filters (infra/example/tables.auto.tfvars.json, `make infra-prefixes`).
-            let dir = args.get(1).map_or("tables", String::as_str);
-            let ns = std::env::var("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|_| "demo".into());
             let stores = floe::storage::Stores::new(floe::config::S3Config::default());
-            let router = floe::spec::TableRouter::load(dir, &stores, &ns).await?;
+            let router = floe::router::TableRouter::load(&dir, &stores, &namespace).await?;
             let prefixes: std::collections::BTreeMap<String, Vec<String>> = router
                 .specs()
                 .iter()
-                .map(|s| {
-                    let name = floe::maintenance::table_name(&s.ident);
-                    (name, s.prefixes.clone())
-                })
+                .map(|s| (floe::maintenance::table_name(&s.ident), s.prefixes.clone()))
                 .collect();
             println!(
                 "{}",
@@ -125,23 +134,42 @@ async fn run(args: Vec<String>) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        "maintain" => {
-            let request: MaintenanceRequest = serde_json::from_str(
-                args.get(1).map_or("{}", String::as_str),
-            )
-            .context("the request is not a maintenance request (see events/compact-*.json)")?;
+        Command::Maintain { request } => {
+            let request: MaintenanceRequest = serde_json::from_str(&request)
+                .context("the request is not a maintenance request (see events/compact-*.json)")?;
             let config = Config::from_env()?;
             floe::telemetry::init(config.log_format, &config.log_filter);
             let report = Maintainer::new(&config).await?.run(&request, None).await;
             println!("{}", serde_json::to_string(&report)?);
-            Ok(if report.failed() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit(report.failed()))
         }
-        _ => bail!("unknown command `{cmd}`\n{USAGE}"),
     }
+}
+
+/// `floe ingest`: each object through the pipeline, one JSON report line each.
+async fn ingest(sqs_event_out: Option<String>, urls: &[String]) -> Result<ExitCode> {
+    let config = Config::from_env()?;
+    floe::telemetry::init(config.log_format, &config.log_filter);
+    let mut ingestor = Ingestor::new(config).await?;
+    // Queue mode without AWS: collect the commit requests into an SQS event file.
+    let mut captured = None;
+    if let Some(file) = sqs_event_out {
+        let queue = std::sync::Arc::new(CapturedQueue::default());
+        ingestor = ingestor.with_commit_queue(queue.clone());
+        captured = Some((file, queue));
+    }
+    let mut failed = false;
+    for url in urls {
+        let (bucket, key) = parse_s3_url(url)?;
+        let report = ingestor.ingest(ObjectRef::new(bucket, key)).await;
+        failed |= report.status == ObjectStatus::Failed;
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    if let Some((file, queue)) = captured {
+        let n = queue.write_sqs_event(&file)?;
+        eprintln!("wrote {n} commit request(s) as an SQS event to {file}");
+    }
+    Ok(exit(failed))
 }
 
 /// Collects commit requests instead of sending them to SQS.
@@ -160,34 +188,32 @@ impl floe::queue::CommitQueue for CapturedQueue {
 }
 
 impl CapturedQueue {
-    /// Writes the requests as an SQS (FIFO) event, the shape the commit function receives.
+    /// Writes the requests as an SQS (FIFO) event, the shape the commit function receives
+    /// (aws_lambda_events' own type, so it cannot drift from the function's input).
     fn write_sqs_event(&self, file: &str) -> Result<usize> {
+        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
         let requests = self.0.lock().map_err(|e| anyhow::anyhow!("{e}"))?.clone();
-        let records: Vec<serde_json::Value> = requests
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                Ok(serde_json::json!({
-                    "messageId": format!("local-{i}"),
-                    "receiptHandle": format!("local-{i}"),
-                    "body": serde_json::to_string(r)?,
-                    "attributes": {
-                        "ApproximateReceiveCount": "1",
-                        "MessageGroupId": r.table,
-                        "MessageDeduplicationId": r.deduplication_id(),
-                        "SentTimestamp": r.sent_at_ms.to_string()
-                    },
-                    "messageAttributes": {},
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:floe-commit.fifo",
-                    "awsRegion": "us-east-1"
-                }))
-            })
-            .collect::<Result<_, serde_json::Error>>()?;
-        std::fs::write(
-            file,
-            serde_json::to_vec_pretty(&serde_json::json!({ "Records": records }))?,
-        )?;
+        let mut event = SqsEvent::default();
+        for (i, r) in requests.iter().enumerate() {
+            let mut m = SqsMessage::default();
+            m.message_id = Some(format!("local-{i}"));
+            m.receipt_handle = Some(format!("local-{i}"));
+            m.body = Some(serde_json::to_string(r)?);
+            m.attributes = [
+                ("ApproximateReceiveCount", "1".to_string()),
+                ("MessageGroupId", r.table.clone()),
+                ("MessageDeduplicationId", r.deduplication_id()),
+                ("SentTimestamp", r.sent_at_ms.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            m.event_source = Some("aws:sqs".into());
+            m.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:floe-commit.fifo".into());
+            m.aws_region = Some("us-east-1".into());
+            event.records.push(m);
+        }
+        std::fs::write(file, serde_json::to_vec_pretty(&event)?)?;
         Ok(requests.len())
     }
 }
@@ -237,4 +263,27 @@ async fn put(config: &Config, file: &str, url: &str) -> Result<u64> {
     }
     writer.finish().await?;
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn every_command_parses_and_has_help() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["floe", "gen", "parquet", "--rows", "5", "--out", "x"]);
+        assert!(matches!(cli.map(|c| c.command), Ok(Command::Gen(_))));
+        let err = Cli::try_parse_from(["floe", "gen", "xml", "--out", "x"])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("xml"), "{err}");
+        assert!(Cli::try_parse_from(["floe", "ingest"]).is_err(), "an object is required");
+        let help = Cli::command().render_long_help().to_string();
+        for cmd in ["ingest", "put", "gen", "bench-commit", "spec-prefixes", "maintain"] {
+            assert!(help.contains(cmd), "{cmd} missing from --help");
+        }
+    }
 }

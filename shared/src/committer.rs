@@ -376,3 +376,49 @@ async fn commit_table(
     tracing::info!(table, committed = report.committed, duplicates = report.duplicates, rows = report.rows, snapshot_id = ?report.snapshot_id, "batch committed");
     Ok(())
 }
+impl RefusedRequest {
+    /// Writes the refusal's metrics (`CommitRequestsRefused` by reason: alarm on it).
+    pub fn emit_metrics(&self) {
+        let r = self;
+        crate::metrics::emit(
+            &[
+                ("Function", "commit"),
+                ("Table", r.table.as_deref().unwrap_or("unknown")),
+                ("Reason", r.code),
+            ],
+            &[
+                ("CommitRequestsRefused", "Count", 1.0),
+                (
+                    "CommitRequestsDeadLettered",
+                    "Count",
+                    if r.dead_lettered { 1.0 } else { 0.0 },
+                ),
+            ],
+        );
+    }
+}
+impl TableCommitReport {
+    /// Writes the table's commit-batch metrics.
+    pub fn emit_metrics(&self) {
+        let t = self;
+        crate::metrics::emit(
+            &[("Function", "commit"), ("Table", &t.table)],
+            &[
+                ("CommitRequests", "Count", t.requests as f64),
+                ("CommittedRequests", "Count", t.committed as f64),
+                ("DuplicateRequests", "Count", t.duplicates as f64),
+                ("RowsCommitted", "Count", t.rows as f64),
+                (
+                    "CommitFailed",
+                    "Count",
+                    if t.error.is_some() { 1.0 } else { 0.0 },
+                ),
+                (
+                    "QueueLatencyMs",
+                    "Milliseconds",
+                    t.max_queue_latency_ms as f64,
+                ),
+            ],
+        );
+    }
+}

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
+/// Input a partitioned write buffers before writing it out partition by partition (96 MiB).
+pub const DEFAULT_PARTITION_BUFFER_BYTES: usize = 96 * 1024 * 1024;
+
 /// Which Iceberg catalog Floe talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogKind {
@@ -446,7 +449,7 @@ impl Config {
             &mut problems,
             "FLOE_PARTITION_BUFFER_BYTES",
             get("FLOE_PARTITION_BUFFER_BYTES"),
-            crate::write::DEFAULT_PARTITION_BUFFER_BYTES,
+            DEFAULT_PARTITION_BUFFER_BYTES,
             1..=(16usize << 30),
         );
         let commit_max_attempts = parse_num(

@@ -2,7 +2,6 @@
 //! record batches. A bad value never fails the object: its row is set aside with an error code,
 //! the field and a message, and the pipeline sends it to quarantine.
 
-use std::fmt;
 use std::sync::Arc;
 
 use arrow::compute::kernels::cmp::{eq, gt, lt};
@@ -14,75 +13,8 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, TimeUnit};
 
 use crate::spec::ColumnSpec;
-
-/// Why a row (or object) was quarantined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// A value does not parse as the column's type (or overflows it).
-    InvalidType,
-    /// A required column is null or empty.
-    RequiredNull,
-    /// Below the column's `min`.
-    BelowMin,
-    /// Above the column's `max`.
-    AboveMax,
-    /// Not one of the column's `allowed` values.
-    NotAllowed,
-    /// Does not match the column's `pattern`.
-    PatternMismatch,
-    /// Longer than `max_length`.
-    TooLong,
-    /// A SQL row rule is false or null.
-    RuleFailed,
-    /// The object could not be decoded at all (the whole object is quarantined).
-    Undecodable,
-    /// The object's columns break the contract (unknown or missing columns).
-    SchemaMismatch,
-    /// The value parses but cannot be stored exactly (more decimal places than the scale, out of
-    /// a float's range, a fraction in an integer column, sub-microsecond digits, a UTC offset in
-    /// a timestamp without zone); lossy conversions happen only where the spec opts in.
-    LossyValue,
-    /// The object crosses a configured limit (record size, decompressed size, files, columns).
-    LimitExceeded,
-}
-
-impl ErrorCode {
-    /// The code as stored in the quarantine table.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::InvalidType => "invalid_type",
-            Self::RequiredNull => "required_null",
-            Self::BelowMin => "below_min",
-            Self::AboveMax => "above_max",
-            Self::NotAllowed => "not_allowed",
-            Self::PatternMismatch => "pattern_mismatch",
-            Self::TooLong => "too_long",
-            Self::RuleFailed => "rule_failed",
-            Self::Undecodable => "undecodable",
-            Self::SchemaMismatch => "schema_mismatch",
-            Self::LossyValue => "lossy_value",
-            Self::LimitExceeded => "limit_exceeded",
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The first contract violation found in a row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Violation {
-    /// Column (or rule) name.
-    pub field: String,
-    /// Error code.
-    pub code: ErrorCode,
-    /// Human-readable message.
-    pub message: String,
-}
+use crate::violation::shorten;
+pub use crate::violation::{ErrorCode, Violation};
 
 /// Compiled rules of one table column.
 #[derive(Debug, Clone)]
@@ -439,19 +371,6 @@ impl ColumnContract {
     }
 }
 
-/// A value cut to 120 characters for messages.
-pub(crate) fn shorten(mut value: String) -> String {
-    if value.len() > 120 {
-        let cut = (0..=120)
-            .rev()
-            .find(|&n| value.is_char_boundary(n))
-            .unwrap_or(0);
-        value.truncate(cut);
-        value.push('…');
-    }
-    value
-}
-
 /// Whether a string array holds an empty (non-null) value: offsets only, no comparisons.
 fn has_empty_string(a: &ArrayRef) -> bool {
     let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
@@ -605,7 +524,7 @@ mod tests {
     #[test]
     fn refuses_rules_that_do_not_fit_the_type_at_spec_load() {
         let text = "name = \"t\"\nprefixes = [\"t/\"]\n[[columns]]\nname = \"n\"\ntype = \"long\"\npattern = \"x\"\n";
-        let err = TableSpec::from_toml(text, "t.toml", "floe")
+        let err = crate::router::load_spec(text, "t.toml", "floe")
             .unwrap_err()
             .to_string();
         assert!(
@@ -615,7 +534,7 @@ mod tests {
             "{err}"
         );
         let bad_min = text.replace("pattern = \"x\"", "min = \"ten\"");
-        let err = TableSpec::from_toml(&bad_min, "t.toml", "floe")
+        let err = crate::router::load_spec(&bad_min, "t.toml", "floe")
             .unwrap_err()
             .to_string();
         assert!(err.contains("min `ten` is not a valid Int64"), "{err}");

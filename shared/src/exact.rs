@@ -13,7 +13,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 use regex::Regex;
 
-use crate::contract::{ErrorCode, Violation};
+use crate::violation::{ErrorCode, Violation};
 
 /// Flags rows of `typed` that do not hold exactly what `raw` said.
 pub fn flag_lossy(
@@ -45,7 +45,7 @@ pub fn flag_lossy(
                     out,
                     i,
                     code,
-                    format!("`{}` {why}", crate::contract::shorten(s.to_string())),
+                    format!("`{}` {why}", crate::violation::shorten(s.to_string())),
                 );
             }
         }

@@ -16,8 +16,9 @@ use crate::format::{FormatError, ObjectDecoder};
 use crate::landing::{Landing, LandingError};
 use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
+use crate::router::TableRouter;
 use crate::source::ObjectRef;
-use crate::spec::{TableRouter, TableSpec, UnknownColumns};
+use crate::spec::{TableSpec, UnknownColumns};
 use crate::storage::Stores;
 use crate::table::load_or_create;
 use crate::write::DataFileSink;
@@ -722,5 +723,60 @@ impl IngestResponse {
             .iter()
             .filter(|r| r.status == ObjectStatus::Failed && r.retryable)
             .collect()
+    }
+}
+
+impl ObjectReport {
+    /// Writes the object's metrics (EMF) to stdout, as `function`.
+    pub fn emit_metrics(&self, function: &str) {
+        let r = self;
+        let table = r.table.as_deref().unwrap_or("unrouted");
+        let status = format!("{:?}", r.status).to_ascii_lowercase();
+        crate::metrics::emit(
+            &[
+                ("Function", function),
+                ("Table", table),
+                ("Status", &status),
+            ],
+            &[
+                ("RowsRead", "Count", r.rows_read as f64),
+                ("RowsWritten", "Count", r.rows_written as f64),
+                ("RowsQuarantined", "Count", r.rows_quarantined as f64),
+                ("BytesIn", "Bytes", r.bytes_in as f64),
+                ("BytesOut", "Bytes", r.bytes_out as f64),
+                ("DurationMs", "Milliseconds", r.duration_ms as f64),
+                ("DataFiles", "Count", r.files as f64),
+                (
+                    "ObjectsFailed",
+                    "Count",
+                    if r.status == crate::ingest::ObjectStatus::Failed {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                ),
+                (
+                    "ObjectsSkipped",
+                    "Count",
+                    if r.skipped.is_some() { 1.0 } else { 0.0 },
+                ),
+                ("MissingColumns", "Count", r.missing_columns.len() as f64),
+                ("UnknownColumns", "Count", r.unknown_columns.len() as f64),
+            ],
+        );
+        if let Some(reason) = r.skipped {
+            let reason = serde_json::to_value(reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            crate::metrics::emit(
+                &[
+                    ("Function", function),
+                    ("Table", table),
+                    ("Reason", &reason),
+                ],
+                &[("ObjectsSkipped", "Count", 1.0)],
+            );
+        }
     }
 }

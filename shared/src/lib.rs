@@ -12,6 +12,7 @@ pub mod commit;
 pub mod committer;
 pub mod config;
 pub mod contract;
+pub mod encoding;
 pub mod event;
 pub mod exact;
 pub mod format;
@@ -24,6 +25,7 @@ pub mod partition_split;
 pub mod quarantine;
 pub mod queue;
 mod rest_token;
+pub mod router;
 pub mod rules;
 pub mod source;
 pub mod spec;
@@ -31,6 +33,7 @@ pub mod storage;
 pub mod table;
 pub mod telemetry;
 pub mod validate;
+pub mod violation;
 pub mod write;
 
 /// Floe's error at the crate edge, classified retryable or not.
@@ -44,7 +47,7 @@ pub enum Error {
     Spec(#[from] spec::SpecError),
     /// No table routes the object.
     #[error(transparent)]
-    NoRoute(#[from] spec::NoRoute),
+    NoRoute(#[from] router::NoRoute),
     /// Storage client error.
     #[error(transparent)]
     Storage(#[from] storage::StorageError),

@@ -1,11 +1,20 @@
 //! Metrics in CloudWatch Embedded Metric Format: one JSON line per object on stdout, which
 //! Lambda ships to CloudWatch Logs and CloudWatch turns into metrics (no API calls, no agent).
+//! A leaf: reports that carry metrics (ingest objects, commits) emit themselves through [`emit`].
 //!
 //! Hand-written rather than a crate: the format is one small JSON document, and the EMF crates
 //! found (`metrics_cloudwatch_embedded`) bring the `metrics` facade and a global recorder for
 //! what is here a single `println!`.
 
 use serde_json::{json, Map, Value};
+
+/// Prints one EMF document (dimensions, metrics) stamped now.
+pub fn emit(dimensions: &[(&str, &str)], metrics: &[(&str, &str, f64)]) {
+    println!(
+        "{}",
+        emf_line(dimensions, metrics, chrono::Utc::now().timestamp_millis())
+    );
+}
 
 /// CloudWatch namespace of Floe's metrics.
 pub const NAMESPACE: &str = "Floe";
@@ -48,116 +57,6 @@ fn dimension_sets<'a>(dimensions: &[(&'a str, &str)]) -> Vec<Vec<&'a str>> {
         sets.push(vec!["Function"]);
     }
     sets
-}
-
-/// Writes the per-object ingest metrics to stdout.
-pub fn emit_object(function: &str, r: &crate::ingest::ObjectReport) {
-    let table = r.table.as_deref().unwrap_or("unrouted");
-    let status = format!("{:?}", r.status).to_ascii_lowercase();
-    println!(
-        "{}",
-        emf_line(
-            &[
-                ("Function", function),
-                ("Table", table),
-                ("Status", &status)
-            ],
-            &[
-                ("RowsRead", "Count", r.rows_read as f64),
-                ("RowsWritten", "Count", r.rows_written as f64),
-                ("RowsQuarantined", "Count", r.rows_quarantined as f64),
-                ("BytesIn", "Bytes", r.bytes_in as f64),
-                ("BytesOut", "Bytes", r.bytes_out as f64),
-                ("DurationMs", "Milliseconds", r.duration_ms as f64),
-                ("DataFiles", "Count", r.files as f64),
-                (
-                    "ObjectsFailed",
-                    "Count",
-                    if r.status == crate::ingest::ObjectStatus::Failed {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                ),
-                (
-                    "ObjectsSkipped",
-                    "Count",
-                    if r.skipped.is_some() { 1.0 } else { 0.0 }
-                ),
-                ("MissingColumns", "Count", r.missing_columns.len() as f64),
-                ("UnknownColumns", "Count", r.unknown_columns.len() as f64),
-            ],
-            chrono::Utc::now().timestamp_millis(),
-        )
-    );
-    if let Some(reason) = r.skipped {
-        let reason = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        println!(
-            "{}",
-            emf_line(
-                &[
-                    ("Function", function),
-                    ("Table", table),
-                    ("Reason", &reason)
-                ],
-                &[("ObjectsSkipped", "Count", 1.0)],
-                chrono::Utc::now().timestamp_millis(),
-            )
-        );
-    }
-}
-
-/// Writes a refused commit request (`CommitRequestsRefused` by reason: alarm on it).
-pub fn emit_refused(r: &crate::committer::RefusedRequest) {
-    println!(
-        "{}",
-        emf_line(
-            &[
-                ("Function", "commit"),
-                ("Table", r.table.as_deref().unwrap_or("unknown")),
-                ("Reason", r.code)
-            ],
-            &[
-                ("CommitRequestsRefused", "Count", 1.0),
-                (
-                    "CommitRequestsDeadLettered",
-                    "Count",
-                    if r.dead_lettered { 1.0 } else { 0.0 }
-                ),
-            ],
-            chrono::Utc::now().timestamp_millis(),
-        )
-    );
-}
-
-/// Writes one table's commit-batch metrics.
-pub fn emit_commit(t: &crate::committer::TableCommitReport) {
-    println!(
-        "{}",
-        emf_line(
-            &[("Function", "commit"), ("Table", &t.table)],
-            &[
-                ("CommitRequests", "Count", t.requests as f64),
-                ("CommittedRequests", "Count", t.committed as f64),
-                ("DuplicateRequests", "Count", t.duplicates as f64),
-                ("RowsCommitted", "Count", t.rows as f64),
-                (
-                    "CommitFailed",
-                    "Count",
-                    if t.error.is_some() { 1.0 } else { 0.0 }
-                ),
-                (
-                    "QueueLatencyMs",
-                    "Milliseconds",
-                    t.max_queue_latency_ms as f64
-                ),
-            ],
-            chrono::Utc::now().timestamp_millis(),
-        )
-    );
 }
 
 /// Writes a table check's result (`CheckFailed` is 1 for a failed check: alarm on it).

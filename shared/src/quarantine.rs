@@ -8,10 +8,10 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicro
 use arrow_schema::SchemaRef;
 use iceberg::TableIdent;
 
-use crate::contract::ErrorCode;
 use crate::format::{FormatError, RejectedRow};
 use crate::source::ObjectRef;
 use crate::spec::{SpecError, TableSpec};
+use crate::violation::ErrorCode;
 
 /// The quarantine table's spec: one row per rejected record or unreadable object.
 pub fn quarantine_spec(ident: &TableIdent) -> Result<TableSpec, SpecError> {

@@ -12,8 +12,8 @@ use iceberg::spec::{
 use iceberg::{NamespaceIdent, TableCreation, TableIdent};
 use serde::Deserialize;
 
-use crate::format::{Compression, InputFormat};
-use crate::storage::{StorageError, Stores};
+use crate::encoding::{Compression, InputFormat};
+use crate::storage::StorageError;
 
 /// Errors loading or using table specs.
 #[derive(Debug, thiserror::Error)]
@@ -413,16 +413,6 @@ impl TableSpec {
         for (k, v) in &spec.properties {
             check_writer_property(k, v).map_err(invalid)?;
         }
-        // Column rules and SQL rules are checked here, so a bad spec fails at init, not per object.
-        let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema)
-            .map_err(|e| invalid(e.to_string()))?;
-        for (field, column) in arrow.fields().iter().zip(&spec.columns) {
-            crate::contract::ColumnContract::compile(field, Some(column)).map_err(invalid)?;
-        }
-        let eval = crate::format::nullable_schema(&std::sync::Arc::new(arrow));
-        for rule in &spec.contract.rules {
-            crate::rules::compile(rule, &eval).map_err(invalid)?;
-        }
         Ok(spec)
     }
 
@@ -499,7 +489,7 @@ impl TableSpec {
             .build())
     }
 
-    fn matches(&self, bucket: &str, key: &str) -> Option<usize> {
+    pub(crate) fn matches(&self, bucket: &str, key: &str) -> Option<usize> {
         if !self.buckets.is_empty() && !self.buckets.iter().any(|b| b == bucket) {
             return None;
         }
@@ -554,157 +544,10 @@ pub fn parse_primitive(name: &str) -> Result<PrimitiveType, String> {
     })
 }
 
-/// The routing error for an object no table claims.
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-#[error("no table spec routes s3://{bucket}/{key}: its key matches none of the configured prefixes ({prefixes})")]
-pub struct NoRoute {
-    /// Bucket of the object.
-    pub bucket: String,
-    /// Key of the object.
-    pub key: String,
-    /// The prefixes that exist, for the message.
-    pub prefixes: String,
-}
-
-/// All table specs, and the routing of object keys to them.
-#[derive(Debug, Clone)]
-pub struct TableRouter {
-    specs: Vec<TableSpec>,
-}
-
-impl TableRouter {
-    /// Builds a router; refuses two specs that claim the same bucket/prefix or the same table.
-    pub fn new(specs: Vec<TableSpec>) -> Result<Self, SpecError> {
-        let mut claims: HashMap<(String, String), String> = HashMap::new();
-        let mut tables = std::collections::HashSet::new();
-        for s in &specs {
-            if !tables.insert(s.ident.to_string()) {
-                return Err(SpecError::Invalid {
-                    location: s.ident.to_string(),
-                    message: "two spec files define this table".into(),
-                });
-            }
-            let buckets = if s.buckets.is_empty() {
-                vec![String::new()]
-            } else {
-                s.buckets.clone()
-            };
-            for b in buckets {
-                for p in &s.prefixes {
-                    if let Some(other) = claims.insert((b.clone(), p.clone()), s.ident.to_string())
-                    {
-                        return Err(SpecError::Invalid {
-                            location: s.ident.to_string(),
-                            message: format!("prefix `{p}` is also routed to table {other}"),
-                        });
-                    }
-                }
-            }
-        }
-        Ok(Self { specs })
-    }
-
-    /// The specs, in load order.
-    pub fn specs(&self) -> &[TableSpec] {
-        &self.specs
-    }
-
-    /// The spec with the longest prefix matching the object key.
-    pub fn route(&self, bucket: &str, key: &str) -> Result<&TableSpec, NoRoute> {
-        self.specs
-            .iter()
-            .filter_map(|s| s.matches(bucket, key).map(|len| (len, s)))
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, s)| s)
-            .ok_or_else(|| NoRoute {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                prefixes: self
-                    .specs
-                    .iter()
-                    .flat_map(|s| s.prefixes.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-
-    /// Loads every `*.toml` spec under a local directory/file or an `s3://` prefix.
-    pub async fn load(
-        location: &str,
-        stores: &Stores,
-        default_namespace: &str,
-    ) -> Result<Self, SpecError> {
-        let mut texts = Vec::new();
-        if location.starts_with("s3://") {
-            use futures::TryStreamExt;
-            use object_store::ObjectStoreExt;
-            let (store, prefix) = stores.for_url(location)?;
-            let read_err = |e: object_store::Error| SpecError::Read {
-                location: location.to_string(),
-                message: e.to_string(),
-            };
-            let mut metas: Vec<_> = store
-                .list(Some(&prefix))
-                .try_collect()
-                .await
-                .map_err(read_err)?;
-            metas.sort_by(|a, b| a.location.cmp(&b.location));
-            for m in metas
-                .into_iter()
-                .filter(|m| m.location.as_ref().ends_with(".toml"))
-            {
-                let bytes = store
-                    .get(&m.location)
-                    .await
-                    .map_err(read_err)?
-                    .bytes()
-                    .await
-                    .map_err(read_err)?;
-                let url = format!("{}/{}", location.trim_end_matches('/'), m.location);
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| SpecError::Read {
-                    location: url.clone(),
-                    message: "not UTF-8".into(),
-                })?;
-                texts.push((url, text));
-            }
-        } else {
-            let path = std::path::Path::new(location);
-            let read_err = |p: &std::path::Path, e: std::io::Error| SpecError::Read {
-                location: p.display().to_string(),
-                message: e.to_string(),
-            };
-            let mut files = if path.is_dir() {
-                std::fs::read_dir(path)
-                    .map_err(|e| read_err(path, e))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                    .collect::<Vec<_>>()
-            } else {
-                vec![path.to_path_buf()]
-            };
-            files.sort();
-            for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| read_err(&f, e))?;
-                texts.push((f.display().to_string(), text));
-            }
-        }
-        if texts.is_empty() {
-            return Err(SpecError::Read {
-                location: location.to_string(),
-                message: "no *.toml table specs found".into(),
-            });
-        }
-        let specs = texts
-            .iter()
-            .map(|(loc, text)| TableSpec::from_toml(text, loc, default_namespace))
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(specs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::router::TableRouter;
 
     const ORDERS: &str = r#"
         name = "orders"

@@ -27,7 +27,7 @@ type Builder =
     DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
 
 /// Input bytes (Arrow memory) a partitioned write buffers before writing them out.
-pub const DEFAULT_PARTITION_BUFFER_BYTES: usize = 96 * 1024 * 1024;
+pub use crate::config::DEFAULT_PARTITION_BUFFER_BYTES;
 
 type Rolling = RollingFileWriterBuilder<
     ParquetWriterBuilder,

@@ -33,10 +33,10 @@ pub async fn handle(
         .collect();
     let report = commit_messages(catalog, messages, settings).await;
     for t in &report.tables {
-        floe::metrics::emit_commit(t);
+        t.emit_metrics();
     }
     for r in &report.refused {
-        floe::metrics::emit_refused(r);
+        r.emit_metrics();
     }
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = report

@@ -45,7 +45,7 @@ pub async fn handle(
     let is_sqs = matches!(parsed, IngestEvent::Sqs(_));
     let response = ingestor.handle(parsed).await;
     for r in &response.objects {
-        floe::metrics::emit_object("ingest", r);
+        r.emit_metrics("ingest");
     }
     let retryable = response.retryable_failures();
     if !is_sqs && !retryable.is_empty() {

@@ -11,8 +11,9 @@ use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, Re
 use arrow_schema::SchemaRef;
 
 use super::{FormatError, RawBatch};
-use crate::contract::{ColumnContract, ErrorCode, Violation};
+use crate::contract::ColumnContract;
 use crate::spec::{MissingColumns, TableSpec, UnknownColumns};
+use crate::violation::{ErrorCode, Violation};
 
 /// A row that broke the contract.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,6 @@ mod conform;
 mod parquet_input;
 mod text;
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -15,10 +14,11 @@ use arrow_schema::SchemaRef;
 pub use conform::{nullable as nullable_schema, Conformed, Conformer, RejectedRow};
 
 use crate::config::Limits;
-use crate::contract::Violation;
+pub use crate::encoding::{Compression, InputFormat};
 use crate::landing::{Landing, LandingError};
 use crate::source::ObjectRef;
 use crate::spec::TableSpec;
+use crate::violation::Violation;
 
 /// A decoded batch before conforming: the object's columns, and per record what the decoder
 /// already knows (raw text, keys present, a record-level violation).
@@ -42,66 +42,6 @@ impl RawBatch {
             raw: None,
             keys: None,
             violations: Vec::new(),
-        }
-    }
-}
-
-/// The object formats Floe decodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputFormat {
-    /// Delimited text with options from the table spec.
-    Csv,
-    /// One JSON object per line.
-    JsonLines,
-    /// Apache Parquet.
-    Parquet,
-}
-
-impl FromStr for InputFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "csv" | "tsv" => Ok(Self::Csv),
-            "json" | "jsonl" | "ndjson" | "jsonlines" | "json_lines" => Ok(Self::JsonLines),
-            "parquet" => Ok(Self::Parquet),
-            other => Err(format!(
-                "unknown format `{other}`; use csv, jsonl or parquet"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for InputFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Csv => "csv",
-            Self::JsonLines => "jsonl",
-            Self::Parquet => "parquet",
-        })
-    }
-}
-
-/// Stream compression of text objects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// Plain bytes.
-    None,
-    /// gzip (multi-member allowed).
-    Gzip,
-    /// Zstandard.
-    Zstd,
-}
-
-impl FromStr for Compression {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" | "identity" | "" => Ok(Self::None),
-            "gzip" | "gz" | "x-gzip" => Ok(Self::Gzip),
-            "zstd" | "zst" => Ok(Self::Zstd),
-            other => Err(format!(
-                "unknown compression `{other}`; use none, gzip or zstd"
-            )),
         }
     }
 }
@@ -145,7 +85,7 @@ pub enum FormatError {
         /// The object.
         object: String,
         /// Error code.
-        code: crate::contract::ErrorCode,
+        code: crate::violation::ErrorCode,
         /// What is wrong.
         message: String,
     },

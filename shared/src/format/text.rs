@@ -20,9 +20,9 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
 use super::{Compression, FormatError, InputFormat, ObjectFormat, RawBatch};
 use crate::config::Limits;
-use crate::contract::{ErrorCode, Violation};
 use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
+use crate::violation::{ErrorCode, Violation};
 
 const READ_BUFFER: usize = 1 << 20;
 /// CSV cells (rows × columns) one batch may hold: arrow-csv sizes its buffers by both, so a wide

@@ -14,7 +14,7 @@ use super::swap::MetadataSwap;
 use super::{parse_table, table_name, MaintenanceError};
 use crate::config::Config;
 use crate::queue::SqsQueue;
-use crate::spec::TableRouter;
+use crate::router::TableRouter;
 use crate::storage::Stores;
 
 /// A maintenance action.
