@@ -280,9 +280,19 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("xml"), "{err}");
-        assert!(Cli::try_parse_from(["floe", "ingest"]).is_err(), "an object is required");
+        assert!(
+            Cli::try_parse_from(["floe", "ingest"]).is_err(),
+            "an object is required"
+        );
         let help = Cli::command().render_long_help().to_string();
-        for cmd in ["ingest", "put", "gen", "bench-commit", "spec-prefixes", "maintain"] {
+        for cmd in [
+            "ingest",
+            "put",
+            "gen",
+            "bench-commit",
+            "spec-prefixes",
+            "maintain",
+        ] {
             assert!(help.contains(cmd), "{cmd} missing from --help");
         }
     }

@@ -466,7 +466,10 @@ impl Ingestor {
                 }
                 // A concurrent writer may have added the same columns: reload and look again.
                 Err(e) if attempt < self.config.commit_max_attempts => {
-                    tracing::warn!(table = %spec.ident, error = %e, "schema update failed; retrying")
+                    // Back off as the other commit paths do, instead of hammering the catalog.
+                    let delay = crate::commit::backoff(attempt);
+                    tracing::warn!(table = %spec.ident, attempt, delay_ms = delay.as_millis() as u64, error = %e, "schema update failed; retrying");
+                    tokio::time::sleep(delay).await;
                 }
                 Err(e) => return Err(e.into()),
             }

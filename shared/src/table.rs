@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use iceberg::table::Table;
-use iceberg::{Catalog, ErrorKind};
+use iceberg::{Catalog, ErrorKind, TableIdent};
 
 use crate::spec::TableSpec;
 
@@ -15,9 +15,7 @@ pub async fn load_or_create(
 ) -> Result<Table, iceberg::Error> {
     match catalog.load_table(&spec.ident).await {
         Ok(t) => return Ok(t),
-        Err(e) if !is_missing(&e) && catalog.table_exists(&spec.ident).await.unwrap_or(true) => {
-            return Err(e)
-        }
+        Err(e) if !is_missing(catalog, &spec.ident, &e).await => return Err(e),
         Err(_) => {}
     }
     let ns = spec.ident.namespace();
@@ -47,13 +45,13 @@ pub async fn load_or_create(
     }
 }
 
-fn is_missing(e: &iceberg::Error) -> bool {
+/// Whether `e`, from loading `ident`, means the table does not exist (rather than that the
+/// catalog could not be reached). By error kind; catalogs that do not map their not-found error
+/// to a kind are asked `table_exists`, and an error from that counts as "exists" (so the
+/// original error is reported, never a table created over a network blip).
+pub async fn is_missing(catalog: &dyn Catalog, ident: &TableIdent, e: &iceberg::Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::TableNotFound | ErrorKind::NamespaceNotFound
-    ) || e
-        .to_string()
-        .to_ascii_lowercase()
-        .contains("does not exist")
-        || e.to_string().to_ascii_lowercase().contains("not found")
+    ) || !catalog.table_exists(ident).await.unwrap_or(true)
 }

@@ -108,10 +108,14 @@ impl Ingestor {
     ) -> Result<(), Error> {
         let spec = self.router.route(&object.bucket, &object.key)?;
         report.table = Some(spec.ident.to_string());
-        // The table's current schema when it exists (it may have evolved), else the spec's.
+        // The table's current schema when it exists (it may have evolved), else the spec's. A
+        // catalog that cannot be reached is an error, not a verdict against the wrong schema.
         let schema = match self.catalog.load_table(&spec.ident).await {
             Ok(t) => t.metadata().current_schema().as_ref().clone(),
-            Err(_) => spec.schema.clone(),
+            Err(e) if crate::table::is_missing(self.catalog.as_ref(), &spec.ident, &e).await => {
+                spec.schema.clone()
+            }
+            Err(e) => return Err(e.into()),
         };
         let arrow_schema = Arc::new(schema_to_arrow_schema(&schema)?);
         let note = |r: QuarantineRecord, report: &mut ValidationReport| {
