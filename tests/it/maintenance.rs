@@ -676,10 +676,14 @@ async fn orphan_removal_respects_the_age_guard_and_dry_run() {
     let r = r.tables[0].orphans.clone().unwrap();
     assert!(r.orphans.is_empty(), "{r:?}");
     assert_eq!(r.too_young, orphans.len());
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-
-    // Older than a 1 s guard; dry run lists exactly them and deletes nothing.
-    req.orphans.older_than_ms = Some(1000);
+    // Two hours later (an injected clock, no waiting): older than the 1 h guard; a dry run lists
+    // exactly them and deletes nothing.
+    let maintainer = Maintainer::new(&env.config())
+        .await
+        .unwrap()
+        .with_clock(Arc::new(floe::maintenance::clock::ShiftedClock {
+            offset_ms: 2 * 3_600_000,
+        }));
     req.dry_run = true;
     let dry = maintainer.run(&req, None).await;
     let dry = dry.tables[0].orphans.clone().unwrap();

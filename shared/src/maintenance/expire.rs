@@ -18,6 +18,7 @@ use iceberg::transaction::{ApplyTransactionAction, Transaction};
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
+use super::clock::{Clock, SystemClock};
 use super::files::{referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
@@ -107,13 +108,70 @@ pub fn snapshots_to_expire(
     ids
 }
 
-/// Expires snapshots of `ident` and deletes what only they reached.
-pub async fn expire_snapshots(
+/// Snapshot expiry of one table, planned and carried out by [`ExpireSnapshots::execute`]:
+/// `ExpireSnapshots::new(catalog, stores, ident).with_options(o).dry_run(true).execute()`.
+#[derive(Debug)]
+pub struct ExpireSnapshots<'a> {
+    catalog: &'a dyn Catalog,
+    stores: &'a Stores,
+    ident: &'a TableIdent,
+    opts: ExpireOptions,
+    dry_run: bool,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> ExpireSnapshots<'a> {
+    /// Expiry of `ident` with default options, for real, by the system clock.
+    pub fn new(catalog: &'a dyn Catalog, stores: &'a Stores, ident: &'a TableIdent) -> Self {
+        Self {
+            catalog,
+            stores,
+            ident,
+            opts: ExpireOptions::default(),
+            dry_run: false,
+            clock: &SystemClock,
+        }
+    }
+
+    /// The request's options.
+    pub fn with_options(mut self, opts: ExpireOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// Plan and report only: change and delete nothing.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// The clock ages are measured by.
+    pub fn with_clock(mut self, clock: &'a dyn Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Expires the snapshots and deletes what only they reached; returns what it did.
+    pub async fn execute(self) -> Result<ExpireReport, MaintenanceError> {
+        expire_snapshots(
+            self.catalog,
+            self.stores,
+            self.ident,
+            &self.opts,
+            self.dry_run,
+            self.clock.now_ms(),
+        )
+        .await
+    }
+}
+
+async fn expire_snapshots(
     catalog: &dyn Catalog,
     stores: &Stores,
     ident: &TableIdent,
     opts: &ExpireOptions,
     dry_run: bool,
+    now: i64,
 ) -> Result<ExpireReport, MaintenanceError> {
     let before = catalog.load_table(ident).await?;
     let props = before.metadata().properties();
@@ -133,7 +191,6 @@ pub async fn expire_snapshots(
             .and_then(|v| v.parse().ok())
             .unwrap_or(1)
     });
-    let now = chrono::Utc::now().timestamp_millis();
     let ids = snapshots_to_expire(before.metadata(), now, max_age, keep);
     let mut report = ExpireReport {
         dry_run,

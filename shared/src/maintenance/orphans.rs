@@ -10,6 +10,7 @@ use iceberg::table::Table;
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
+use super::clock::{Clock, SystemClock};
 use super::files::{normalize, referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
@@ -109,20 +110,78 @@ async fn referenced(table: &Table) -> Result<HashSet<String>, MaintenanceError> 
     Ok(files.iter().map(|f| normalize(f)).collect())
 }
 
-/// Finds (and unless `dry_run`, deletes) orphan files of `ident`.
-pub async fn remove_orphan_files(
+/// Orphan removal of one table: `RemoveOrphanFiles::new(catalog, stores, ident)
+/// .with_options(o).dry_run(true).execute()` finds (and unless a dry run, deletes) the files under
+/// the table location no snapshot references and older than the age guard.
+#[derive(Debug)]
+pub struct RemoveOrphanFiles<'a> {
+    catalog: &'a dyn Catalog,
+    stores: &'a Stores,
+    ident: &'a TableIdent,
+    opts: OrphanOptions,
+    dry_run: bool,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> RemoveOrphanFiles<'a> {
+    /// Orphan removal of `ident` with default options, for real, by the system clock.
+    pub fn new(catalog: &'a dyn Catalog, stores: &'a Stores, ident: &'a TableIdent) -> Self {
+        Self {
+            catalog,
+            stores,
+            ident,
+            opts: OrphanOptions::default(),
+            dry_run: false,
+            clock: &SystemClock,
+        }
+    }
+
+    /// The request's options.
+    pub fn with_options(mut self, opts: OrphanOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// List only: delete nothing.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// The clock file ages are measured by.
+    pub fn with_clock(mut self, clock: &'a dyn Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Finds the orphans and (unless a dry run) deletes them; returns what it found and did.
+    pub async fn execute(self) -> Result<OrphanReport, MaintenanceError> {
+        remove_orphan_files(
+            self.catalog,
+            self.stores,
+            self.ident,
+            &self.opts,
+            self.dry_run,
+            self.clock.now_ms(),
+        )
+        .await
+    }
+}
+
+async fn remove_orphan_files(
     catalog: &dyn Catalog,
     stores: &Stores,
     ident: &TableIdent,
     opts: &OrphanOptions,
     dry_run: bool,
+    now_ms: i64,
 ) -> Result<OrphanReport, MaintenanceError> {
     let table = catalog.load_table(ident).await?;
     let age = opts
         .older_than_ms
         .unwrap_or(DEFAULT_ORPHAN_AGE_MS)
         .max(opts.min_age_floor_ms);
-    let cutoff = chrono::Utc::now().timestamp_millis() - age;
+    let cutoff = now_ms - age;
     // List first, then read the metadata: a file committed in between is then referenced.
     let listed = list_files(stores, table.metadata().location()).await?;
     let table = catalog.load_table(ident).await?;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
+use super::clock::{Clock, SystemClock};
 use super::compact::{self, GroupTask, RewriteOptions, RewriteReport};
 use super::expire::{self, ExpireOptions, ExpireReport};
 use super::orphans::{self, OrphanOptions, OrphanReport};
@@ -126,6 +127,8 @@ pub struct Maintainer {
     /// S3 Tables expires snapshots and removes unreferenced files itself, and refuses listing and
     /// deleting in table storage: Floe only compacts there.
     self_maintained: bool,
+    /// What "now" is for ages (expiry, orphan guard).
+    clock: Arc<dyn Clock>,
 }
 
 impl Maintainer {
@@ -158,7 +161,14 @@ impl Maintainer {
             queue,
             redelivery_window_ms: config.redelivery_window_ms,
             self_maintained: config.catalog.kind == crate::config::CatalogKind::S3Tables,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Measures ages (snapshot expiry, the orphan guard) by `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sends fanned-out groups to `queue` (another transport than SQS, e.g. in tests).
@@ -297,7 +307,11 @@ impl Maintainer {
             Action::ExpireSnapshots => {
                 let mut opts = req.expire.clone();
                 opts.min_age_floor_ms = self.redelivery_window_ms;
-                let r = expire::expire_snapshots(catalog, &self.stores, ident, &opts, req.dry_run)
+                let r = expire::ExpireSnapshots::new(catalog, &self.stores, ident)
+                    .with_options(opts)
+                    .dry_run(req.dry_run)
+                    .with_clock(self.clock.as_ref())
+                    .execute()
                     .await?;
                 crate::metrics::emit_maintenance(
                     &out.table,
@@ -319,9 +333,12 @@ impl Maintainer {
             Action::RemoveOrphanFiles => {
                 let mut opts = req.orphans.clone();
                 opts.min_age_floor_ms = self.redelivery_window_ms;
-                let r =
-                    orphans::remove_orphan_files(catalog, &self.stores, ident, &opts, req.dry_run)
-                        .await?;
+                let r = orphans::RemoveOrphanFiles::new(catalog, &self.stores, ident)
+                    .with_options(opts)
+                    .dry_run(req.dry_run)
+                    .with_clock(self.clock.as_ref())
+                    .execute()
+                    .await?;
                 crate::metrics::emit_maintenance(
                     &out.table,
                     "remove_orphan_files",
