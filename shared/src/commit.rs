@@ -18,9 +18,54 @@ use iceberg::transaction::{ApplyTransactionAction, Transaction};
 use iceberg::{
     Catalog, ErrorKind, Namespace, NamespaceIdent, TableCommit, TableCreation, TableIdent,
 };
-use rand::Rng;
 
 use crate::source::ObjectRef;
+
+/// How every commit path retries a conflict — appends, batched commits, schema evolution and
+/// compaction's replace — in one place: at most `max_attempts` attempts (`FLOE_COMMIT_MAX_ATTEMPTS`,
+/// default 10), each on a freshly loaded table, with exponential backoff between them from
+/// `min_delay` (100 ms), doubling, capped at `max_delay` (5 s), plus up to the same again as
+/// jitter (backon's `ExponentialBuilder`). Inside one attempt iceberg-rust's own
+/// `Transaction::commit` retry re-applies an append to refreshed metadata (table property
+/// `commit.retry.num-retries`, which Floe sets on the tables it creates); the duplicate check
+/// runs on every load, at both levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitPolicy {
+    /// Attempts in all (at least 1).
+    pub max_attempts: u32,
+    /// The first pause.
+    pub min_delay: Duration,
+    /// The longest pause before jitter.
+    pub max_delay: Duration,
+}
+
+impl CommitPolicy {
+    /// `max_attempts` attempts with the default pauses (100 ms doubling to 5 s).
+    pub const fn new(max_attempts: u32) -> Self {
+        Self {
+            max_attempts,
+            min_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+
+    /// The policy the configuration asks for (`FLOE_COMMIT_MAX_ATTEMPTS`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self::new(config.commit_max_attempts)
+    }
+
+    /// The pauses between attempts, one per retry: `max_attempts - 1` of them.
+    pub fn delays(&self) -> backon::ExponentialBackoff {
+        use backon::BackoffBuilder;
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .build()
+    }
+}
 
 /// Snapshot summary key holding the idempotency key of the source object.
 pub const SUMMARY_SOURCE_KEY: &str = "floe.source.idempotency-key";
@@ -141,7 +186,7 @@ pub async fn commit_append(
     files: Vec<DataFile>,
     source: &ObjectRef,
     rows: u64,
-    max_attempts: u32,
+    policy: &CommitPolicy,
 ) -> Result<CommitOutcome, CommitError> {
     let entry = BatchEntry {
         key: source.idempotency_key(),
@@ -153,7 +198,7 @@ pub async fn commit_append(
         table,
         vec![entry],
         source_summary(source, rows),
-        max_attempts,
+        policy,
     )
     .await?;
     Ok(match (out.snapshot_id, out.duplicates.first()) {
@@ -173,10 +218,11 @@ pub async fn commit_batch(
     table: &TableIdent,
     mut entries: Vec<BatchEntry>,
     extra_summary: HashMap<String, String>,
-    max_attempts: u32,
+    policy: &CommitPolicy,
 ) -> Result<BatchOutcome, CommitError> {
     let mut outcome = BatchOutcome::default();
     let mut attempt = 0;
+    let mut delays = policy.delays();
     loop {
         if entries.is_empty() {
             return Ok(outcome);
@@ -225,18 +271,19 @@ pub async fn commit_batch(
                 outcome.committed = keys;
                 return Ok(outcome);
             }
-            Err(e) if e.retryable() && attempt < max_attempts => {
-                let delay = backoff(attempt);
-                tracing::warn!(table = %table, attempt, delay_ms = delay.as_millis() as u64, error = %e, "commit conflict; retrying");
-                tokio::time::sleep(delay).await;
-            }
-            Err(e) if e.retryable() => {
-                return Err(CommitError::Exhausted {
-                    table: table.to_string(),
-                    attempts: attempt,
-                    source: e,
-                })
-            }
+            Err(e) if e.retryable() => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(table = %table, attempt, delay_ms = delay.as_millis() as u64, error = %e, "commit conflict; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(CommitError::Exhausted {
+                        table: table.to_string(),
+                        attempts: attempt,
+                        source: e,
+                    })
+                }
+            },
             Err(e) => {
                 return Err(CommitError::Failed {
                     table: table.to_string(),
@@ -245,12 +292,6 @@ pub async fn commit_batch(
             }
         }
     }
-}
-
-/// Exponential backoff with full jitter: up to 100 ms × 2^(attempt-1), capped at 5 s.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    let cap = 100u64.saturating_mul(1 << attempt.min(6)).min(5_000);
-    Duration::from_millis(rand::rng().random_range(cap / 4..=cap))
 }
 
 /// A catalog wrapper whose `load_table` stops a commit when the source is already in the table.
@@ -359,12 +400,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 1..20 {
-            let d = backoff(attempt).as_millis() as u64;
-            let cap = (100u64 << attempt.min(6)).min(5_000);
-            assert!(d >= cap / 4 && d <= cap, "attempt {attempt}: {d}");
+    fn the_policy_pauses_between_attempts_growing_to_its_cap() {
+        let policy = CommitPolicy::new(10);
+        let delays: Vec<Duration> = policy.delays().collect();
+        assert_eq!(delays.len(), 9, "one pause per retry");
+        for (i, d) in delays.iter().enumerate() {
+            let base = (100u64 << i.min(6)).min(5_000);
+            let ms = d.as_millis() as u64;
+            assert!(
+                ms >= base && ms <= 2 * base,
+                "pause {i}: {ms} ms, base {base}"
+            );
         }
+        assert_eq!(
+            CommitPolicy::new(1).delays().count(),
+            0,
+            "one attempt: no retry"
+        );
     }
 
     #[test]

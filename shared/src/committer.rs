@@ -31,8 +31,8 @@ pub struct CommitMessage {
 /// How the commit service runs.
 #[derive(Clone)]
 pub struct CommitSettings {
-    /// Floe-level commit attempts on conflict.
-    pub max_attempts: u32,
+    /// How a table's commit retries a conflict.
+    pub policy: crate::commit::CommitPolicy,
     /// Requests older than this (ms since ingest sent them) are refused: orphan removal may have
     /// deleted their files. The redelivery window (`FLOE_REDELIVERY_WINDOW_HOURS`).
     pub max_request_age_ms: i64,
@@ -50,7 +50,7 @@ impl CommitSettings {
             None => None,
         };
         Self {
-            max_attempts: config.commit_max_attempts,
+            policy: crate::commit::CommitPolicy::from_config(config),
             max_request_age_ms: config.redelivery_window_ms,
             dlq,
         }
@@ -59,7 +59,7 @@ impl CommitSettings {
     /// Settings without a DLQ (tests, the CLI).
     pub fn new(max_attempts: u32, max_request_age_ms: i64) -> Self {
         Self {
-            max_attempts,
+            policy: crate::commit::CommitPolicy::new(max_attempts),
             max_request_age_ms,
             dlq: None,
         }
@@ -161,7 +161,7 @@ pub async fn commit_messages(
             &catalog,
             &table,
             &requests,
-            settings.max_attempts,
+            &settings.policy,
             &mut report,
             &mut refusals,
         )
@@ -284,7 +284,7 @@ async fn commit_table(
     catalog: &Arc<dyn Catalog>,
     table: &str,
     requests: &[(String, CommitRequest, String)],
-    max_attempts: u32,
+    policy: &crate::commit::CommitPolicy,
     report: &mut TableCommitReport,
     refusals: &mut Vec<(RefusedRequest, String)>,
 ) -> Result<(), String> {
@@ -335,15 +335,9 @@ async fn commit_table(
     }
     let rows_by_key: BTreeMap<String, u64> =
         entries.iter().map(|e| (e.key.clone(), e.rows)).collect();
-    let outcome = commit_batch(
-        catalog.clone(),
-        &ident,
-        entries,
-        Default::default(),
-        max_attempts,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let outcome = commit_batch(catalog.clone(), &ident, entries, Default::default(), policy)
+        .await
+        .map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp_millis();
     report.max_queue_latency_ms = requests
         .iter()

@@ -9,7 +9,7 @@ use iceberg::Catalog;
 use serde::Serialize;
 
 use crate::catalog::open_catalog;
-use crate::commit::{commit_append, find_committed, CommitOutcome};
+use crate::commit::{commit_append, find_committed, CommitOutcome, CommitPolicy};
 use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
 use crate::format::{FormatError, ObjectDecoder};
@@ -439,7 +439,10 @@ impl Ingestor {
             Err(e) if e.is_retryable() => return Err(e.into()),
             Err(_) => return Ok(table),
         };
-        for attempt in 1..=self.config.commit_max_attempts {
+        let mut delays = CommitPolicy::from_config(&self.config).delays();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
             let current = self.catalog.load_table(&spec.ident).await?;
             unknown.retain(|c| {
                 current
@@ -464,17 +467,17 @@ impl Ingestor {
                     tracing::info!(table = %spec.ident, columns = ?unknown, object = %object.url(), "schema evolved");
                     return Ok(t);
                 }
-                // A concurrent writer may have added the same columns: reload and look again.
-                Err(e) if attempt < self.config.commit_max_attempts => {
-                    // Back off as the other commit paths do, instead of hammering the catalog.
-                    let delay = crate::commit::backoff(attempt);
-                    tracing::warn!(table = %spec.ident, attempt, delay_ms = delay.as_millis() as u64, error = %e, "schema update failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err(e.into()),
+                // A concurrent writer may have added the same columns: reload and look again,
+                // after the policy's pause (backing off as the other commit paths do).
+                Err(e) => match delays.next() {
+                    Some(delay) => {
+                        tracing::warn!(table = %spec.ident, attempt, delay_ms = delay.as_millis() as u64, error = %e, "schema update failed; retrying");
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => return Err(e.into()),
+                },
             }
         }
-        Ok(self.catalog.load_table(&spec.ident).await?)
     }
 
     /// Commits directly, or sends commit requests to the queue in queue mode.
@@ -502,7 +505,7 @@ impl Ingestor {
             files,
             object,
             rows,
-            self.config.commit_max_attempts,
+            &CommitPolicy::from_config(&self.config),
         )
         .await?;
         Ok(match outcome {

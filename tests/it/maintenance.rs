@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
+use floe::commit::CommitPolicy;
 use floe::committer::{commit_messages, CommitMessage};
 use floe::ingest::{Ingestor, ObjectStatus};
 use floe::maintenance::compact::{self as binpack, GroupTask, RewriteOptions};
@@ -266,13 +267,25 @@ async fn appends_racing_a_compaction_are_all_kept() {
     let winner = binpack::rewrite_group(&table, &plan.groups[0])
         .await
         .unwrap();
-    let won = commit_replace(catalog.as_ref(), &swap, &ident, &[winner], 10)
-        .await
-        .unwrap();
+    let won = commit_replace(
+        catalog.as_ref(),
+        &swap,
+        &ident,
+        &[winner],
+        &CommitPolicy::new(10),
+    )
+    .await
+    .unwrap();
     assert_eq!(won.committed, vec![0]);
-    let out = commit_replace(catalog.as_ref(), &swap, &ident, &rewritten, 10)
-        .await
-        .unwrap();
+    let out = commit_replace(
+        catalog.as_ref(),
+        &swap,
+        &ident,
+        &rewritten,
+        &CommitPolicy::new(10),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.committed, vec![1, 2], "{out:?}");
     assert_eq!(out.dropped, vec![0]);
     // The dropped group's new files were deleted, not left behind.

@@ -21,6 +21,7 @@ use super::files::load_manifests;
 use super::replace::{commit_replace, RewriteGroup};
 use super::swap::MetadataSwap;
 use super::MaintenanceError;
+use crate::commit::CommitPolicy;
 use crate::write::DataFileSink;
 
 /// Iceberg's default `write.target-file-size-bytes`.
@@ -357,7 +358,7 @@ pub async fn rewrite_data_files(
     ident: &TableIdent,
     opts: &RewriteOptions,
     deadline: Option<Instant>,
-    max_attempts: u32,
+    policy: &CommitPolicy,
 ) -> Result<RewriteReport, MaintenanceError> {
     let started = Instant::now();
     let table = catalog.load_table(ident).await?;
@@ -382,7 +383,7 @@ pub async fn rewrite_data_files(
         catalog,
         swap,
         ident,
-        max_attempts,
+        policy: *policy,
         groups: Vec::new(),
     };
     let mut rewritten_bytes = 0u64;
@@ -426,7 +427,7 @@ struct PendingGroups<'a> {
     catalog: &'a dyn Catalog,
     swap: &'a MetadataSwap,
     ident: &'a TableIdent,
-    max_attempts: u32,
+    policy: CommitPolicy,
     /// Each rewritten group with its input rows and bytes.
     groups: Vec<(RewriteGroup, u64, u64)>,
 }
@@ -438,14 +439,8 @@ impl PendingGroups<'_> {
             return Ok(());
         }
         let groups: Vec<RewriteGroup> = self.groups.iter().map(|(g, _, _)| g.clone()).collect();
-        let outcome = commit_replace(
-            self.catalog,
-            self.swap,
-            self.ident,
-            &groups,
-            self.max_attempts,
-        )
-        .await?;
+        let outcome =
+            commit_replace(self.catalog, self.swap, self.ident, &groups, &self.policy).await?;
         for &i in &outcome.committed {
             let (g, rows, bytes) = &self.groups[i];
             report.add_committed(g, *rows, *bytes);
@@ -487,7 +482,7 @@ pub async fn run_group_task(
     catalog: &dyn Catalog,
     swap: &MetadataSwap,
     task: &GroupTask,
-    max_attempts: u32,
+    policy: &CommitPolicy,
 ) -> Result<RewriteReport, MaintenanceError> {
     let started = Instant::now();
     let ident = super::parse_table(&task.table)?;
@@ -529,7 +524,7 @@ pub async fn run_group_task(
         catalog,
         swap,
         ident: &ident,
-        max_attempts,
+        policy: *policy,
         groups: vec![(rewritten, group.rows(), group.bytes())],
     };
     pending.commit(&mut report).await?;

@@ -51,9 +51,10 @@ pub async fn commit_replace(
     swap: &MetadataSwap,
     ident: &TableIdent,
     groups: &[RewriteGroup],
-    max_attempts: u32,
+    policy: &crate::commit::CommitPolicy,
 ) -> Result<ReplaceOutcome, MaintenanceError> {
     let mut outcome = ReplaceOutcome::default();
+    let mut delays = policy.delays();
     // Each exit hands back the FileIO of the table it loaded (to clean up dropped groups).
     let file_io = loop {
         outcome.attempts += 1;
@@ -115,14 +116,13 @@ pub async fn commit_replace(
                 if !e.is_conflict() {
                     return Err(e.into());
                 }
-                if outcome.attempts >= max_attempts {
+                let Some(delay) = delays.next() else {
                     return Err(MaintenanceError::Exhausted {
                         table: ident.to_string(),
                         attempts: outcome.attempts,
                         last: e.to_string(),
                     });
-                }
-                let delay = crate::commit::backoff(outcome.attempts);
+                };
                 tracing::warn!(table = %ident, attempt = outcome.attempts, delay_ms = delay.as_millis() as u64, error = %e, "replace conflict; retrying");
                 tokio::time::sleep(delay).await;
             }

@@ -13,6 +13,7 @@ use super::expire::{self, ExpireOptions, ExpireReport};
 use super::orphans::{self, OrphanOptions, OrphanReport};
 use super::swap::MetadataSwap;
 use super::{parse_table, table_name, MaintenanceError};
+use crate::commit::CommitPolicy;
 use crate::config::Config;
 use crate::queue::SqsQueue;
 use crate::router::TableRouter;
@@ -119,7 +120,7 @@ pub struct Maintainer {
     swap: MetadataSwap,
     stores: Stores,
     default_tables: Vec<TableIdent>,
-    max_attempts: u32,
+    policy: CommitPolicy,
     queue: Option<Arc<dyn GroupQueue>>,
     /// The redelivery window: snapshot expiry and orphan removal never use a shorter age, so
     /// idempotency keys outlive every redelivery and no queued request loses its files.
@@ -157,7 +158,7 @@ impl Maintainer {
             swap,
             stores,
             default_tables,
-            max_attempts: config.commit_max_attempts,
+            policy: CommitPolicy::from_config(config),
             queue,
             redelivery_window_ms: config.redelivery_window_ms,
             self_maintained: config.catalog.kind == crate::config::CatalogKind::S3Tables,
@@ -298,7 +299,7 @@ impl Maintainer {
                     ident,
                     &req.rewrite,
                     deadline,
-                    self.max_attempts,
+                    &self.policy,
                 )
                 .await?;
                 emit_rewrite(&out.table, &r);
@@ -356,8 +357,8 @@ impl Maintainer {
 
     /// Rewrites and commits one fanned-out file group.
     pub async fn run_group(&self, task: &GroupTask) -> Result<RewriteReport, MaintenanceError> {
-        let r = compact::run_group_task(self.catalog.as_ref(), &self.swap, task, self.max_attempts)
-            .await?;
+        let r =
+            compact::run_group_task(self.catalog.as_ref(), &self.swap, task, &self.policy).await?;
         emit_rewrite(&task.table, &r);
         Ok(r)
     }
