@@ -77,12 +77,37 @@ def sccs(graph):
     return result
 
 
+def submodules():
+    """Files inside a module directory (maintenance/, format/) and their `super::x` uses."""
+    out = {}
+    for dirpath, _, files in os.walk(ROOT):
+        if dirpath == ROOT:
+            continue
+        parent = os.path.relpath(dirpath, ROOT)
+        names = {f[:-3] for f in files if f.endswith(".rs") and f != "mod.rs"}
+        for f in files:
+            if not f.endswith(".rs") or f == "mod.rs":
+                continue
+            text = strip_tests(open(os.path.join(dirpath, f)).read())
+            uses = set(re.findall(r"super::([a-z_][a-z0-9_]*)", text))
+            for group in re.findall(r"super::\{([^}]*)\}", text):
+                uses |= set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", group))
+            node = f"{parent}/{f[:-3]}"
+            out[node] = {"lines": 0, "uses": {f"{parent}/{u}" for u in uses if u in names and u != f[:-3]}}
+    return out
+
+
 def main():
     g = modules()
     print(f"{'module':<16} {'lines':>6}  uses")
     for name in sorted(g):
         print(f"{name:<16} {g[name]['lines']:>6}  {', '.join(sorted(g[name]['uses'])) or '-'}")
     cycles = sccs(g)
+    sub = submodules()
+    print(f"\n{'submodule':<24} uses")
+    for name in sorted(sub):
+        print(f"{name:<24} {', '.join(sorted(sub[name]['uses'])) or '-'}")
+    cycles += sccs(sub)
     print(f"\n{len(cycles)} import cycle(s)" + (":" if cycles else ""))
     for c in cycles:
         print("  " + " <-> ".join(c))

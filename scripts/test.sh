@@ -40,6 +40,8 @@ export FLOE_TEST_REST_URI="http://127.0.0.1:8181" FLOE_TEST_REST_WAREHOUSE="$FLO
 export FLOE_TEST_MOTO_ENDPOINT="http://127.0.0.1:$FLOE_MOTO_PORT"
 export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-5433}/floe"
 cargo fmt --all -- --check
+# The shared crate's imports flow one way: no module cycles (scripts/module-graph.py lists them).
+python3 scripts/module-graph.py --check >/dev/null || { python3 scripts/module-graph.py; exit 1; }
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
 # infra/ kept in step with the code: HCL wiring tests + checkov.

@@ -178,10 +178,17 @@ pub(crate) struct CapturedQueue(pub(crate) std::sync::Mutex<Vec<floe::queue::Com
 
 #[async_trait::async_trait]
 impl floe::queue::CommitQueue for CapturedQueue {
-    async fn send(&self, requests: &[floe::queue::CommitRequest]) -> Result<(), String> {
+    async fn send(
+        &self,
+        requests: &[floe::queue::CommitRequest],
+    ) -> Result<(), floe::queue::QueueError> {
         self.0
             .lock()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| floe::queue::QueueError {
+                queue: "captured".into(),
+                what: "commit requests".into(),
+                message: e.to_string(),
+            })?
             .extend_from_slice(requests);
         Ok(())
     }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use iceberg::{Catalog, TableIdent};
+use iceberg::Catalog;
 use serde::Serialize;
 
 use crate::commit::{commit_batch, BatchEntry};
@@ -288,7 +288,8 @@ async fn commit_table(
     report: &mut TableCommitReport,
     refusals: &mut Vec<(RefusedRequest, String)>,
 ) -> Result<(), String> {
-    let ident = TableIdent::from_strs(table.split('.')).map_err(|e| e.to_string())?;
+    let ident = crate::config::parse_table_name(table)
+        .ok_or_else(|| format!("`{table}` is not a `namespace.table` name"))?;
     let current = catalog
         .load_table(&ident)
         .await

@@ -65,6 +65,15 @@ impl std::fmt::Debug for CatalogConfig {
     }
 }
 
+/// `namespace.table` (the namespace may itself be dotted: `a.b.table`) as a table identifier.
+pub fn parse_table_name(name: &str) -> Option<iceberg::TableIdent> {
+    let (ns, table) = name.rsplit_once('.')?;
+    if ns.is_empty() || table.is_empty() || ns.split('.').any(str::is_empty) {
+        return None;
+    }
+    iceberg::TableIdent::from_strs(ns.split('.').chain(std::iter::once(table))).ok()
+}
+
 /// `scheme://user:password@host/...` with the password replaced by `***` (for logs and errors).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -200,8 +209,8 @@ pub struct Config {
     /// `s3://<source bucket>/_floe_quarantine`).
     pub quarantine_url: Option<String>,
     /// `FLOE_QUARANTINE_TABLE`: `namespace.table` of the quarantine table (default
-    /// `<FLOE_DEFAULT_NAMESPACE>.quarantine`).
-    pub quarantine_table: String,
+    /// `<FLOE_DEFAULT_NAMESPACE>.quarantine`), parsed once here.
+    pub quarantine_table: iceberg::TableIdent,
     /// `FLOE_REPORTS_URL`: where table-check reports are written (`s3://bucket/prefix`); optional.
     pub reports_url: Option<String>,
     /// `FLOE_BATCH_ROWS`: rows per Arrow record batch while decoding (default 65536).
@@ -290,120 +299,9 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let kind = match get("FLOE_CATALOG_TYPE").as_deref().unwrap_or("sql") {
-            "sql" => CatalogKind::Sql,
-            "rest" => CatalogKind::Rest,
-            "glue" => CatalogKind::Glue,
-            "s3tables" => CatalogKind::S3Tables,
-            other => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_CATALOG_TYPE",
-                    message: format!(
-                        "unknown catalog type `{other}`; use `sql`, `rest`, `glue` or `s3tables`"
-                    ),
-                });
-                CatalogKind::Sql
-            }
-        };
-        let uri = get("FLOE_CATALOG_URI");
-        match (&kind, &uri) {
-            (CatalogKind::Sql, None) => problems.push(ConfigProblem {
-                variable: "FLOE_CATALOG_URI",
-                message: "required for the SQL catalog, e.g. `sqlite:///tmp/floe/catalog.db?mode=rwc` or `postgres://user:pw@host/db`".into(),
-            }),
-            (CatalogKind::Sql, Some(u)) if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_CATALOG_URI",
-                    message: format!("`{}` is not a SQL URL; use `sqlite://...` or `postgres://...`", redact_url(u)),
-                })
-            }
-            (CatalogKind::Rest, None) => problems.push(ConfigProblem {
-                variable: "FLOE_CATALOG_URI",
-                message: "required for the REST catalog, e.g. `http://127.0.0.1:8181`".into(),
-            }),
-            (CatalogKind::Rest, Some(u))
-                if get("FLOE_CATALOG_CREDENTIAL").is_some()
-                    && u.starts_with("http://")
-                    && !is_loopback_url(u) =>
-            {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_CATALOG_CREDENTIAL",
-                    message: format!("would be sent in clear text to `{u}`: use an https:// catalog URI (plain http is accepted for 127.0.0.1 / localhost only)"),
-                })
-            }
-            _ => {}
-        }
-        let token_max_age_secs = parse_num(
-            &mut problems,
-            "FLOE_CATALOG_TOKEN_MAX_AGE_SECS",
-            get("FLOE_CATALOG_TOKEN_MAX_AGE_SECS"),
-            1800u64,
-            60..=86_400,
-        );
-        let warehouse = match get("FLOE_WAREHOUSE") {
-            // `s3://bucket/` and `s3://bucket` name the same place: table paths must not get `//`.
-            Some(w) if w.starts_with("s3://") || w.starts_with("file://") => {
-                w.trim_end_matches('/').to_string()
-            }
-            Some(w) if kind == CatalogKind::Rest => w,
-            Some(w) if kind == CatalogKind::S3Tables => {
-                if !(w.starts_with("arn:") && w.contains(":s3tables:") && w.contains(":bucket/")) {
-                    problems.push(ConfigProblem {
-                        variable: "FLOE_WAREHOUSE",
-                        message: format!("`{w}` is not a table bucket ARN; S3 Tables wants `arn:aws:s3tables:<region>:<account>:bucket/<name>`"),
-                    });
-                }
-                w
-            }
-            Some(w) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_WAREHOUSE",
-                    message: format!("`{w}` must be an `s3://bucket/prefix` or `file:///path` URL"),
-                });
-                w
-            }
-            None => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_WAREHOUSE",
-                    message: "required: where tables live, e.g. `s3://my-warehouse/`".into(),
-                });
-                String::new()
-            }
-        };
+        let catalog = catalog_section(&get, &mut problems);
 
-        let endpoint = get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL"));
-        if let Some(e) = &endpoint {
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                problems.push(ConfigProblem {
-                    variable: "AWS_ENDPOINT_URL",
-                    message: format!("`{e}` must start with http:// or https://"),
-                });
-            }
-        }
-        let path_style = parse_bool(
-            &mut problems,
-            "FLOE_S3_PATH_STYLE",
-            get("FLOE_S3_PATH_STYLE"),
-            endpoint.is_some(),
-        );
-        let access_key_id = get("AWS_ACCESS_KEY_ID");
-        let secret_access_key = get("AWS_SECRET_ACCESS_KEY");
-        if access_key_id.is_some() != secret_access_key.is_some() {
-            problems.push(ConfigProblem {
-                variable: "AWS_SECRET_ACCESS_KEY",
-                message: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together".into(),
-            });
-        }
-        let s3 = S3Config {
-            endpoint,
-            region: get("AWS_REGION")
-                .or_else(|| get("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| "us-east-1".into()),
-            access_key_id,
-            secret_access_key,
-            session_token: get("AWS_SESSION_TOKEN"),
-            path_style,
-        };
+        let s3 = s3_section(&get, &mut problems);
 
         let table_specs = get("FLOE_TABLE_SPECS").unwrap_or_else(|| {
             problems.push(ConfigProblem {
@@ -430,14 +328,18 @@ impl Config {
         );
         let reports_url = storage_url(&mut problems, "FLOE_REPORTS_URL", get("FLOE_REPORTS_URL"));
         let default_namespace = get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into());
-        let quarantine_table = get("FLOE_QUARANTINE_TABLE")
+        let quarantine_name = get("FLOE_QUARANTINE_TABLE")
             .unwrap_or_else(|| format!("{default_namespace}.quarantine"));
-        if !quarantine_table.contains('.') {
-            problems.push(ConfigProblem {
-                variable: "FLOE_QUARANTINE_TABLE",
-                message: format!("`{quarantine_table}` must be `namespace.table`"),
-            });
-        }
+        let quarantine_table = match parse_table_name(&quarantine_name) {
+            Some(ident) => ident,
+            None => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_QUARANTINE_TABLE",
+                    message: format!("`{quarantine_name}` must be `namespace.table`"),
+                });
+                iceberg::TableIdent::from_strs(["floe", "quarantine"]).expect("a valid name")
+            }
+        };
         let batch_rows = parse_num(
             &mut problems,
             "FLOE_BATCH_ROWS",
@@ -470,65 +372,8 @@ impl Config {
                 });
             }
         }
-        let commit_mode = match (
-            get("FLOE_COMMIT_MODE").as_deref().unwrap_or("direct"),
-            get("FLOE_COMMIT_QUEUE_URL"),
-        ) {
-            ("direct", _) => CommitMode::Direct,
-            ("queue", Some(url)) if url.ends_with(".fifo") => CommitMode::Queue(url),
-            ("queue", Some(url)) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_COMMIT_QUEUE_URL",
-                    message: format!("`{url}` must be an SQS FIFO queue URL (ending in `.fifo`)"),
-                });
-                CommitMode::Direct
-            }
-            ("queue", None) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_COMMIT_QUEUE_URL",
-                    message: "required with FLOE_COMMIT_MODE=queue: the commit queue's URL".into(),
-                });
-                CommitMode::Direct
-            }
-            (other, _) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_COMMIT_MODE",
-                    message: format!("unknown commit mode `{other}`; use `direct` or `queue`"),
-                });
-                CommitMode::Direct
-            }
-        };
-        let d = Limits::default();
-        let limits = Limits {
-            max_record_bytes: parse_num(
-                &mut problems,
-                "FLOE_MAX_RECORD_BYTES",
-                get("FLOE_MAX_RECORD_BYTES"),
-                d.max_record_bytes,
-                1..=(1u64 << 31),
-            ),
-            max_decompressed_bytes: parse_num(
-                &mut problems,
-                "FLOE_MAX_DECOMPRESSED_BYTES",
-                get("FLOE_MAX_DECOMPRESSED_BYTES"),
-                d.max_decompressed_bytes,
-                1..=(1u64 << 50),
-            ),
-            max_files_per_object: parse_num(
-                &mut problems,
-                "FLOE_MAX_FILES_PER_OBJECT",
-                get("FLOE_MAX_FILES_PER_OBJECT"),
-                d.max_files_per_object,
-                1..=1_000_000,
-            ),
-            max_columns: parse_num(
-                &mut problems,
-                "FLOE_MAX_COLUMNS",
-                get("FLOE_MAX_COLUMNS"),
-                d.max_columns,
-                1..=1_000_000,
-            ),
-        };
+        let commit_mode = commit_mode_section(&get, &mut problems);
+        let limits = limits_section(&get, &mut problems);
         let redelivery_window_hours = parse_num(
             &mut problems,
             "FLOE_REDELIVERY_WINDOW_HOURS",
@@ -537,41 +382,13 @@ impl Config {
             0..=24 * 365,
         );
         let commit_dlq_url = get("FLOE_COMMIT_DLQ_URL");
-        let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
-        let log_format = match get("FLOE_LOG_FORMAT").as_deref() {
-            None => {
-                if in_lambda {
-                    LogFormat::Json
-                } else {
-                    LogFormat::Text
-                }
-            }
-            Some("json") => LogFormat::Json,
-            Some("text") => LogFormat::Text,
-            Some(other) => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_LOG_FORMAT",
-                    message: format!("unknown log format `{other}`; use `json` or `text`"),
-                });
-                LogFormat::Text
-            }
-        };
+        let log_format = log_format_section(&get, &mut problems);
 
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
         Ok(Config {
-            catalog: CatalogConfig {
-                kind,
-                name: get("FLOE_CATALOG_NAME").unwrap_or_else(|| "floe".into()),
-                uri,
-                warehouse,
-                credential: get("FLOE_CATALOG_CREDENTIAL"),
-                glue_catalog_id: get("FLOE_CATALOG_ID"),
-                glue_endpoint: get("AWS_ENDPOINT_URL_GLUE"),
-                s3tables_endpoint: get("AWS_ENDPOINT_URL_S3TABLES"),
-                token_max_age: std::time::Duration::from_secs(token_max_age_secs),
-            },
+            catalog,
             s3,
             table_specs,
             default_namespace,
@@ -628,6 +445,244 @@ fn parse_bool(
                 message: format!("`{other}` is not a boolean; use true or false"),
             });
             default
+        }
+    }
+}
+
+/// `FLOE_CATALOG_*`, `FLOE_WAREHOUSE` and the catalog API endpoints.
+fn catalog_section(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> CatalogConfig {
+    let kind = match get("FLOE_CATALOG_TYPE").as_deref().unwrap_or("sql") {
+        "sql" => CatalogKind::Sql,
+        "rest" => CatalogKind::Rest,
+        "glue" => CatalogKind::Glue,
+        "s3tables" => CatalogKind::S3Tables,
+        other => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_CATALOG_TYPE",
+                message: format!(
+                    "unknown catalog type `{other}`; use `sql`, `rest`, `glue` or `s3tables`"
+                ),
+            });
+            CatalogKind::Sql
+        }
+    };
+    let uri = get("FLOE_CATALOG_URI");
+    match (&kind, &uri) {
+        (CatalogKind::Sql, None) => problems.push(ConfigProblem {
+            variable: "FLOE_CATALOG_URI",
+            message: "required for the SQL catalog, e.g. `sqlite:///tmp/floe/catalog.db?mode=rwc` or `postgres://user:pw@host/db`".into(),
+        }),
+        (CatalogKind::Sql, Some(u)) if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_CATALOG_URI",
+                message: format!("`{}` is not a SQL URL; use `sqlite://...` or `postgres://...`", redact_url(u)),
+            })
+        }
+        (CatalogKind::Rest, None) => problems.push(ConfigProblem {
+            variable: "FLOE_CATALOG_URI",
+            message: "required for the REST catalog, e.g. `http://127.0.0.1:8181`".into(),
+        }),
+        (CatalogKind::Rest, Some(u))
+            if get("FLOE_CATALOG_CREDENTIAL").is_some()
+                && u.starts_with("http://")
+                && !is_loopback_url(u) =>
+        {
+            problems.push(ConfigProblem {
+                variable: "FLOE_CATALOG_CREDENTIAL",
+                message: format!("would be sent in clear text to `{u}`: use an https:// catalog URI (plain http is accepted for 127.0.0.1 / localhost only)"),
+            })
+        }
+        _ => {}
+    }
+    let token_max_age_secs = parse_num(
+        problems,
+        "FLOE_CATALOG_TOKEN_MAX_AGE_SECS",
+        get("FLOE_CATALOG_TOKEN_MAX_AGE_SECS"),
+        1800u64,
+        60..=86_400,
+    );
+    let warehouse = match get("FLOE_WAREHOUSE") {
+        // `s3://bucket/` and `s3://bucket` name the same place: table paths must not get `//`.
+        Some(w) if w.starts_with("s3://") || w.starts_with("file://") => {
+            w.trim_end_matches('/').to_string()
+        }
+        Some(w) if kind == CatalogKind::Rest => w,
+        Some(w) if kind == CatalogKind::S3Tables => {
+            if !(w.starts_with("arn:") && w.contains(":s3tables:") && w.contains(":bucket/")) {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_WAREHOUSE",
+                    message: format!("`{w}` is not a table bucket ARN; S3 Tables wants `arn:aws:s3tables:<region>:<account>:bucket/<name>`"),
+                });
+            }
+            w
+        }
+        Some(w) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_WAREHOUSE",
+                message: format!("`{w}` must be an `s3://bucket/prefix` or `file:///path` URL"),
+            });
+            w
+        }
+        None => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_WAREHOUSE",
+                message: "required: where tables live, e.g. `s3://my-warehouse/`".into(),
+            });
+            String::new()
+        }
+    };
+
+    CatalogConfig {
+        kind,
+        name: get("FLOE_CATALOG_NAME").unwrap_or_else(|| "floe".into()),
+        uri,
+        warehouse,
+        credential: get("FLOE_CATALOG_CREDENTIAL"),
+        glue_catalog_id: get("FLOE_CATALOG_ID"),
+        glue_endpoint: get("AWS_ENDPOINT_URL_GLUE"),
+        s3tables_endpoint: get("AWS_ENDPOINT_URL_S3TABLES"),
+        token_max_age: std::time::Duration::from_secs(token_max_age_secs),
+    }
+}
+
+/// The S3 client settings (`AWS_*`, `FLOE_S3_PATH_STYLE`).
+fn s3_section(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> S3Config {
+    let endpoint = get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL"));
+    if let Some(e) = &endpoint {
+        if !(e.starts_with("http://") || e.starts_with("https://")) {
+            problems.push(ConfigProblem {
+                variable: "AWS_ENDPOINT_URL",
+                message: format!("`{e}` must start with http:// or https://"),
+            });
+        }
+    }
+    let path_style = parse_bool(
+        problems,
+        "FLOE_S3_PATH_STYLE",
+        get("FLOE_S3_PATH_STYLE"),
+        endpoint.is_some(),
+    );
+    let access_key_id = get("AWS_ACCESS_KEY_ID");
+    let secret_access_key = get("AWS_SECRET_ACCESS_KEY");
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        problems.push(ConfigProblem {
+            variable: "AWS_SECRET_ACCESS_KEY",
+            message: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together".into(),
+        });
+    }
+    S3Config {
+        endpoint,
+        region: get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_access_key,
+        session_token: get("AWS_SESSION_TOKEN"),
+        path_style,
+    }
+}
+
+/// `FLOE_COMMIT_MODE` with `FLOE_COMMIT_QUEUE_URL`.
+fn commit_mode_section(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> CommitMode {
+    match (
+        get("FLOE_COMMIT_MODE").as_deref().unwrap_or("direct"),
+        get("FLOE_COMMIT_QUEUE_URL"),
+    ) {
+        ("direct", _) => CommitMode::Direct,
+        ("queue", Some(url)) if url.ends_with(".fifo") => CommitMode::Queue(url),
+        ("queue", Some(url)) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_COMMIT_QUEUE_URL",
+                message: format!("`{url}` must be an SQS FIFO queue URL (ending in `.fifo`)"),
+            });
+            CommitMode::Direct
+        }
+        ("queue", None) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_COMMIT_QUEUE_URL",
+                message: "required with FLOE_COMMIT_MODE=queue: the commit queue's URL".into(),
+            });
+            CommitMode::Direct
+        }
+        (other, _) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_COMMIT_MODE",
+                message: format!("unknown commit mode `{other}`; use `direct` or `queue`"),
+            });
+            CommitMode::Direct
+        }
+    }
+}
+
+/// The per-object input limits (`FLOE_MAX_*`).
+fn limits_section(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Limits {
+    let d = Limits::default();
+    Limits {
+        max_record_bytes: parse_num(
+            problems,
+            "FLOE_MAX_RECORD_BYTES",
+            get("FLOE_MAX_RECORD_BYTES"),
+            d.max_record_bytes,
+            1..=(1u64 << 31),
+        ),
+        max_decompressed_bytes: parse_num(
+            problems,
+            "FLOE_MAX_DECOMPRESSED_BYTES",
+            get("FLOE_MAX_DECOMPRESSED_BYTES"),
+            d.max_decompressed_bytes,
+            1..=(1u64 << 50),
+        ),
+        max_files_per_object: parse_num(
+            problems,
+            "FLOE_MAX_FILES_PER_OBJECT",
+            get("FLOE_MAX_FILES_PER_OBJECT"),
+            d.max_files_per_object,
+            1..=1_000_000,
+        ),
+        max_columns: parse_num(
+            problems,
+            "FLOE_MAX_COLUMNS",
+            get("FLOE_MAX_COLUMNS"),
+            d.max_columns,
+            1..=1_000_000,
+        ),
+    }
+}
+
+/// `FLOE_LOG_FORMAT`: JSON in Lambda, text elsewhere, unless set.
+fn log_format_section(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> LogFormat {
+    let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    match get("FLOE_LOG_FORMAT").as_deref() {
+        None => {
+            if in_lambda {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            }
+        }
+        Some("json") => LogFormat::Json,
+        Some("text") => LogFormat::Text,
+        Some(other) => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_LOG_FORMAT",
+                message: format!("unknown log format `{other}`; use `json` or `text`"),
+            });
+            LogFormat::Text
         }
     }
 }

@@ -123,20 +123,7 @@ impl Ingestor {
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
         let catalog = open_catalog(&config.catalog, &config.s3).await?;
         let landing = Arc::new(Landing::new(&config.s3).await);
-        let (ns, name) =
-            config
-                .quarantine_table
-                .rsplit_once('.')
-                .ok_or_else(|| crate::config::ConfigError {
-                    problems: vec![crate::config::ConfigProblem {
-                        variable: "FLOE_QUARANTINE_TABLE",
-                        message: format!("`{}` must be `namespace.table`", config.quarantine_table),
-                    }],
-                })?;
-        let ident = iceberg::TableIdent::new(
-            iceberg::NamespaceIdent::from_strs(ns.split('.')).map_err(Error::Iceberg)?,
-            name.to_string(),
-        );
+        let ident = config.quarantine_table.clone();
         let quarantine_spec = quarantine_spec(&ident)?;
         let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {
             CommitMode::Direct => None,
@@ -493,9 +480,9 @@ impl Ingestor {
             queue
                 .send(std::slice::from_ref(&request))
                 .await
-                .map_err(|message| Error::Queue {
+                .map_err(|source| Error::Queue {
                     object: object.url(),
-                    message,
+                    source,
                 })?;
             return Ok(Handoff::Queued);
         }
@@ -582,9 +569,7 @@ impl Ingestor {
                     match item.objects {
                         Err(e) => {
                             tracing::error!(message_id = %item.message_id, error = %e, "unreadable SQS message");
-                            failures.push(BatchItemFailure {
-                                item_identifier: item.message_id,
-                            });
+                            failures.push(batch_item_failure(item.message_id));
                         }
                         Ok(objects) => {
                             // Skipped objects (folder markers, no route, superseded) are reported,
@@ -596,9 +581,7 @@ impl Ingestor {
                                 reports.push(r);
                             }
                             if failed {
-                                failures.push(BatchItemFailure {
-                                    item_identifier: item.message_id,
-                                });
+                                failures.push(batch_item_failure(item.message_id));
                             }
                         }
                     }
@@ -703,12 +686,13 @@ enum Handoff {
     Queued,
 }
 
-/// An SQS message to redeliver.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchItemFailure {
-    /// The SQS message id.
-    pub item_identifier: String,
+/// An SQS message to redeliver: Lambda's own type (aws_lambda_events), as every function uses.
+pub use aws_lambda_events::event::sqs::BatchItemFailure;
+
+fn batch_item_failure(message_id: String) -> BatchItemFailure {
+    let mut f = BatchItemFailure::default();
+    f.item_identifier = message_id;
+    f
 }
 
 /// The ingest function's response.

@@ -84,12 +84,13 @@ pub enum Error {
         message: String,
     },
     /// A commit request could not be sent.
-    #[error("{object}: cannot send the commit request: {message}")]
+    #[error("{object}: cannot send the commit request: {source}")]
     Queue {
         /// The object.
         object: String,
         /// Why.
-        message: String,
+        #[source]
+        source: queue::QueueError,
     },
     /// Arrow error building batches.
     #[error("arrow: {0}")]

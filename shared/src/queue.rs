@@ -142,11 +142,23 @@ impl CommitRequest {
     }
 }
 
+/// Sending to a queue failed: nothing may be assumed sent (the caller retries or redelivers).
+#[derive(Debug, thiserror::Error)]
+#[error("send {what} to {queue}: {message}")]
+pub struct QueueError {
+    /// The queue (URL, or a name for other transports).
+    pub queue: String,
+    /// What was being sent.
+    pub what: String,
+    /// Why it failed.
+    pub message: String,
+}
+
 /// Where ingest sends commit requests.
 #[async_trait::async_trait]
 pub trait CommitQueue: Send + Sync {
     /// Sends the requests; an error means none may be assumed sent (the caller retries).
-    async fn send(&self, requests: &[CommitRequest]) -> Result<(), String>;
+    async fn send(&self, requests: &[CommitRequest]) -> Result<(), QueueError>;
 }
 
 /// An SQS queue: the commit FIFO queue here, and the compaction group queue (`maintenance`).
@@ -178,8 +190,12 @@ impl SqsQueue {
         message: &impl serde::Serialize,
         fifo: Option<(&str, String)>,
         what: &str,
-    ) -> Result<(), String> {
-        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
+    ) -> Result<(), QueueError> {
+        let body = serde_json::to_string(message).map_err(|e| QueueError {
+            queue: self.url.clone(),
+            what: what.to_string(),
+            message: e.to_string(),
+        })?;
         self.send_body(body, fifo, what).await
     }
 
@@ -189,7 +205,7 @@ impl SqsQueue {
         body: String,
         fifo: Option<(&str, String)>,
         what: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), QueueError> {
         let (group, dedup) = fifo.map_or((None, None), |(g, d)| (Some(g.to_string()), Some(d)));
         self.client
             .send_message()
@@ -199,12 +215,10 @@ impl SqsQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "send {what} to {}: {}",
-                    self.url,
-                    aws_sdk_sqs::error::DisplayErrorContext(&e)
-                )
+            .map_err(|e| QueueError {
+                queue: self.url.clone(),
+                what: what.to_string(),
+                message: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
             })?;
         Ok(())
     }
@@ -212,7 +226,7 @@ impl SqsQueue {
 
 #[async_trait::async_trait]
 impl CommitQueue for SqsQueue {
-    async fn send(&self, requests: &[CommitRequest]) -> Result<(), String> {
+    async fn send(&self, requests: &[CommitRequest]) -> Result<(), QueueError> {
         for r in requests {
             let what = format!("commit request for {}", r.idempotency_key);
             self.send_json(r, Some((&r.table, r.deduplication_id())), &what)

@@ -399,7 +399,7 @@ struct CapturedGroups(Mutex<Vec<GroupTask>>);
 
 #[async_trait::async_trait]
 impl GroupQueue for CapturedGroups {
-    async fn send(&self, tasks: &[GroupTask]) -> Result<(), String> {
+    async fn send(&self, tasks: &[GroupTask]) -> Result<(), floe::queue::QueueError> {
         self.0.lock().unwrap().extend_from_slice(tasks);
         Ok(())
     }

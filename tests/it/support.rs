@@ -342,7 +342,7 @@ pub struct CapturedQueue(pub Mutex<Vec<CommitRequest>>);
 
 #[async_trait::async_trait]
 impl CommitQueue for CapturedQueue {
-    async fn send(&self, requests: &[CommitRequest]) -> Result<(), String> {
+    async fn send(&self, requests: &[CommitRequest]) -> Result<(), floe::queue::QueueError> {
         self.0.lock().unwrap().extend_from_slice(requests);
         Ok(())
     }

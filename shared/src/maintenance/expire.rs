@@ -11,7 +11,6 @@
 
 use std::collections::HashSet;
 
-use futures::StreamExt;
 use iceberg::spec::{SnapshotRef, TableMetadata};
 use iceberg::table::Table;
 use iceberg::transaction::{ApplyTransactionAction, Transaction};
@@ -19,7 +18,7 @@ use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
 use super::clock::{Clock, SystemClock};
-use super::files::{referenced_files, EntryScope};
+use super::files::{delete_all, referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
 
@@ -292,7 +291,7 @@ async fn old_metadata_files(
         return Ok(0);
     };
     let dir = format!("{}/metadata", metadata.location());
-    let listed = super::orphans::list_files(stores, &dir).await?;
+    let listed = super::files::list_files(stores, &dir).await?;
     let mut n = 0;
     for f in listed {
         if metadata_version(&f.url).is_some_and(|v| v < oldest_kept) {
@@ -310,33 +309,6 @@ pub fn metadata_version(path: &str) -> Option<u64> {
         return None;
     }
     name.split_once('-')?.0.parse().ok()
-}
-
-/// Deletes `paths` through the table's FileIO, 16 at a time.
-pub(crate) async fn delete_all(table: &Table, paths: &[String]) -> Result<(), MaintenanceError> {
-    // Never delete outside the table: a file registered from elsewhere belongs to its owner.
-    let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
-    let (inside, outside): (Vec<&String>, Vec<&String>) = paths
-        .iter()
-        .partition(|p| p.starts_with(&location) && !p.contains("/../"));
-    if !outside.is_empty() {
-        tracing::warn!(table = %table.identifier(), files = outside.len(), example = %outside[0], "files outside the table location are never deleted");
-    }
-    let paths: Vec<String> = inside.into_iter().cloned().collect();
-    let paths = &paths[..];
-    let file_io = table.file_io().clone();
-    let results: Vec<iceberg::Result<()>> = futures::stream::iter(paths.iter().cloned())
-        .map(|p| {
-            let io = file_io.clone();
-            async move { io.delete(p).await }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for r in results {
-        r?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,8 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures::{StreamExt, TryStreamExt};
 use iceberg::spec::{ManifestEntryRef, ManifestFile, ManifestList, Snapshot};
 use iceberg::table::Table;
+
+use super::MaintenanceError;
+use crate::storage::Stores;
 
 /// The manifests a snapshot's manifest list names.
 pub async fn manifests(
@@ -87,6 +91,67 @@ pub async fn referenced_files<'a>(
 pub fn normalize(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     rest.trim_start_matches('/').to_string()
+}
+
+/// A listed file.
+#[derive(Debug, Clone)]
+pub(crate) struct ListedFile {
+    pub url: String,
+    pub size: u64,
+    pub modified_ms: i64,
+}
+
+/// Every file under `url` (recursively).
+pub(crate) async fn list_files(
+    stores: &Stores,
+    url: &str,
+) -> Result<Vec<ListedFile>, MaintenanceError> {
+    let (store, prefix) = stores.for_url(url)?;
+    let base = if let Some(rest) = url.strip_prefix("s3://") {
+        format!("s3://{}", rest.split('/').next().unwrap_or_default())
+    } else {
+        "file://".to_string()
+    };
+    let metas: Vec<object_store::ObjectMeta> = store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| MaintenanceError::Storage(format!("cannot list {url}: {e}")))?;
+    Ok(metas
+        .into_iter()
+        .map(|m| ListedFile {
+            url: format!("{base}/{}", m.location),
+            size: m.size,
+            modified_ms: m.last_modified.timestamp_millis(),
+        })
+        .collect())
+}
+
+/// Deletes `paths` through the table's FileIO, 16 at a time.
+pub(crate) async fn delete_all(table: &Table, paths: &[String]) -> Result<(), MaintenanceError> {
+    // Never delete outside the table: a file registered from elsewhere belongs to its owner.
+    let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
+    let (inside, outside): (Vec<&String>, Vec<&String>) = paths
+        .iter()
+        .partition(|p| p.starts_with(&location) && !p.contains("/../"));
+    if !outside.is_empty() {
+        tracing::warn!(table = %table.identifier(), files = outside.len(), example = %outside[0], "files outside the table location are never deleted");
+    }
+    let paths: Vec<String> = inside.into_iter().cloned().collect();
+    let paths = &paths[..];
+    let file_io = table.file_io().clone();
+    let results: Vec<iceberg::Result<()>> = futures::stream::iter(paths.iter().cloned())
+        .map(|p| {
+            let io = file_io.clone();
+            async move { io.delete(p).await }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub mod replace;
 pub mod run;
 pub mod swap;
 
-use iceberg::{NamespaceIdent, TableIdent};
+use iceberg::TableIdent;
 
 /// Maintenance failures.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,9 @@ pub enum MaintenanceError {
     /// Listing storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// File groups could not be sent to the compaction queue.
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
     /// A store could not be built for the table location.
     #[error(transparent)]
     Store(#[from] crate::storage::StorageError),
@@ -74,13 +77,8 @@ pub fn table_name(ident: &TableIdent) -> String {
 
 /// Parses `namespace.table` (the namespace may itself contain dots).
 pub fn parse_table(name: &str) -> Result<TableIdent, MaintenanceError> {
-    let bad = || MaintenanceError::BadTableName(name.to_string());
-    let (ns, table) = name.rsplit_once('.').ok_or_else(bad)?;
-    if ns.is_empty() || table.is_empty() {
-        return Err(bad());
-    }
-    let ns = NamespaceIdent::from_strs(ns.split('.')).map_err(|_| bad())?;
-    Ok(TableIdent::new(ns, table.to_string()))
+    crate::config::parse_table_name(name)
+        .ok_or_else(|| MaintenanceError::BadTableName(name.to_string()))
 }
 
 #[cfg(test)]

@@ -5,13 +5,12 @@
 
 use std::collections::HashSet;
 
-use futures::TryStreamExt;
 use iceberg::table::Table;
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
 use super::clock::{Clock, SystemClock};
-use super::files::{normalize, referenced_files, EntryScope};
+use super::files::{list_files, normalize, referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
 
@@ -44,40 +43,6 @@ pub struct OrphanReport {
     pub orphan_bytes: u64,
     /// Dry run: nothing was deleted.
     pub dry_run: bool,
-}
-
-/// A listed file.
-#[derive(Debug, Clone)]
-pub(crate) struct ListedFile {
-    pub url: String,
-    pub size: u64,
-    pub modified_ms: i64,
-}
-
-/// Every file under `url` (recursively).
-pub(crate) async fn list_files(
-    stores: &Stores,
-    url: &str,
-) -> Result<Vec<ListedFile>, MaintenanceError> {
-    let (store, prefix) = stores.for_url(url)?;
-    let base = if let Some(rest) = url.strip_prefix("s3://") {
-        format!("s3://{}", rest.split('/').next().unwrap_or_default())
-    } else {
-        "file://".to_string()
-    };
-    let metas: Vec<object_store::ObjectMeta> = store
-        .list(Some(&prefix))
-        .try_collect()
-        .await
-        .map_err(|e| MaintenanceError::Storage(format!("cannot list {url}: {e}")))?;
-    Ok(metas
-        .into_iter()
-        .map(|m| ListedFile {
-            url: format!("{base}/{}", m.location),
-            size: m.size,
-            modified_ms: m.last_modified.timestamp_millis(),
-        })
-        .collect())
 }
 
 /// Every file the table's metadata references: current and logged metadata files, and everything
@@ -204,7 +169,7 @@ async fn remove_orphan_files(
     }
     report.orphans.sort();
     if !dry_run {
-        super::expire::delete_all(&table, &report.orphans).await?;
+        super::files::delete_all(&table, &report.orphans).await?;
     }
     tracing::info!(table = %ident, orphans = report.orphans.len(), dry_run, "remove_orphan_files done");
     Ok(report)

@@ -15,7 +15,7 @@ use super::swap::MetadataSwap;
 use super::{parse_table, table_name, MaintenanceError};
 use crate::commit::CommitPolicy;
 use crate::config::Config;
-use crate::queue::SqsQueue;
+use crate::queue::{QueueError, SqsQueue};
 use crate::router::TableRouter;
 use crate::storage::Stores;
 
@@ -99,13 +99,13 @@ impl MaintenanceReport {
 #[async_trait::async_trait]
 pub trait GroupQueue: Send + Sync {
     /// Sends the tasks (one message each).
-    async fn send(&self, tasks: &[GroupTask]) -> Result<(), String>;
+    async fn send(&self, tasks: &[GroupTask]) -> Result<(), QueueError>;
 }
 
 /// Fanned-out groups go to a standard queue: groups of one table commit independently.
 #[async_trait::async_trait]
 impl GroupQueue for SqsQueue {
-    async fn send(&self, tasks: &[GroupTask]) -> Result<(), String> {
+    async fn send(&self, tasks: &[GroupTask]) -> Result<(), QueueError> {
         for t in tasks {
             let what = format!("file group of {}", t.table);
             self.send_json(t, None, &what).await?;
@@ -140,9 +140,7 @@ impl Maintainer {
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
         let mut default_tables: Vec<TableIdent> =
             router.specs().iter().map(|s| s.ident.clone()).collect();
-        if let Ok(q) = parse_table(&config.quarantine_table) {
-            default_tables.push(q);
-        }
+        default_tables.push(config.quarantine_table.clone());
         let catalog = crate::catalog::open_catalog(&config.catalog, &config.s3).await?;
         let swap = MetadataSwap::open(&config.catalog, &config.s3.region)
             .await
@@ -283,10 +281,7 @@ impl Maintainer {
                         MaintenanceError::Unsupported("fan-out needs FLOE_COMPACT_QUEUE_URL".into())
                     })?;
                     let tasks = compact::group_tasks(ident, &plan);
-                    queue
-                        .send(&tasks)
-                        .await
-                        .map_err(MaintenanceError::Storage)?;
+                    queue.send(&tasks).await.map_err(MaintenanceError::Queue)?;
                     out.groups_enqueued = Some(tasks.len());
                     r.groups_remaining = 0;
                 }
