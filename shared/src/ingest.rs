@@ -14,7 +14,7 @@ use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
 use crate::format::{FormatError, ObjectDecoder};
 use crate::landing::{Landing, LandingError};
-use crate::quarantine::{quarantine_batch, quarantine_spec, QuarantineRecord};
+use crate::quarantine::{quarantine_spec, QuarantineRecord, QuarantineSink};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
 use crate::router::TableRouter;
 use crate::source::ObjectRef;
@@ -247,6 +247,25 @@ impl Ingestor {
         report
     }
 
+    /// Opens `object` for decoding against `arrow_schema`, with the configured batch size and
+    /// limits: the one way every pass over an object (ingest, evolve, validate) reads it.
+    pub(crate) async fn open_decoder(
+        &self,
+        object: &ObjectRef,
+        spec: &TableSpec,
+        arrow_schema: arrow_schema::SchemaRef,
+    ) -> Result<ObjectDecoder, FormatError> {
+        ObjectDecoder::open(
+            self.landing.clone(),
+            object,
+            spec,
+            arrow_schema,
+            self.config.batch_rows,
+            self.config.limits,
+        )
+        .await
+    }
+
     async fn ingest_into(
         &self,
         mut object: ObjectRef,
@@ -307,18 +326,16 @@ impl Ingestor {
         let mut sink = DataFileSink::new(&table)
             .await?
             .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
-        let mut qsink = QuarantineSink::new(self, &table_name, &object);
+        let mut qsink = QuarantineSink::new(
+            self.catalog.as_ref(),
+            &self.quarantine_spec,
+            &table_name,
+            &object,
+        );
 
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let decoded = async {
-            let mut decoder = ObjectDecoder::open(
-                self.landing.clone(),
-                &object,
-                spec,
-                arrow_schema,
-                self.config.batch_rows,
-                self.config.limits,
-            )
+            let mut decoder = self.open_decoder(&object, spec, arrow_schema)
             .await?;
             while let Some(c) = decoder.next_batch().await? {
                 report.rows_read += c.rows_read as u64;
@@ -408,15 +425,7 @@ impl Ingestor {
         use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         // An unreadable object is dealt with by the main pass; nothing to evolve from it.
-        let opened = ObjectDecoder::open(
-            self.landing.clone(),
-            object,
-            spec,
-            arrow_schema,
-            self.config.batch_rows,
-            self.config.limits,
-        )
-        .await;
+        let opened = self.open_decoder(object, spec, arrow_schema).await;
         let mut unknown = match opened {
             Ok(decoder) => match decoder.scan_unknown_columns().await {
                 Ok(u) => u,
@@ -523,7 +532,12 @@ impl Ingestor {
             raw: Some(copied),
             ..QuarantineRecord::whole_object(&cause)
         };
-        let mut qsink = QuarantineSink::new(self, table_name, object);
+        let mut qsink = QuarantineSink::new(
+            self.catalog.as_ref(),
+            &self.quarantine_spec,
+            table_name,
+            object,
+        );
         qsink.write(std::slice::from_ref(&record)).await?;
         let (qtable, qfiles) = qsink.finish().await?.expect("one record was written");
         // Every record read before the failure is inside the quarantined object.
@@ -591,61 +605,6 @@ impl Ingestor {
                     batch_item_failures: Some(failures),
                 }
             }
-        }
-    }
-}
-
-/// Quarantine rows of one object, written to the quarantine table. The table is loaded (or
-/// created) on the first rejected row, so a clean object costs no quarantine-table round trip.
-struct QuarantineSink<'a> {
-    ingestor: &'a Ingestor,
-    table_name: &'a str,
-    object: &'a ObjectRef,
-    ingested_at: i64,
-    open: Option<(iceberg::table::Table, arrow_schema::SchemaRef, DataFileSink)>,
-}
-
-impl<'a> QuarantineSink<'a> {
-    fn new(ingestor: &'a Ingestor, table_name: &'a str, object: &'a ObjectRef) -> Self {
-        let ingested_at = chrono::Utc::now().timestamp_micros();
-        Self {
-            ingestor,
-            table_name,
-            object,
-            ingested_at,
-            open: None,
-        }
-    }
-
-    async fn write(&mut self, records: &[QuarantineRecord]) -> Result<(), Error> {
-        if self.open.is_none() {
-            let table = load_or_create(
-                self.ingestor.catalog.as_ref(),
-                &self.ingestor.quarantine_spec,
-            )
-            .await?;
-            let schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
-            let sink = DataFileSink::new(&table).await?;
-            self.open = Some((table, schema, sink));
-        }
-        let (_, schema, sink) = self.open.as_mut().expect("opened above");
-        let batch = quarantine_batch(
-            schema,
-            self.table_name,
-            self.object,
-            records,
-            self.ingested_at,
-        )?;
-        Ok(sink.write(batch).await?)
-    }
-
-    /// The quarantine table and the files written, or `None` when nothing was quarantined.
-    async fn finish(
-        self,
-    ) -> Result<Option<(iceberg::table::Table, Vec<iceberg::spec::DataFile>)>, Error> {
-        match self.open {
-            None => Ok(None),
-            Some((table, _, sink)) => Ok(Some((table, sink.close().await?))),
         }
     }
 }

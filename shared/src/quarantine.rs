@@ -12,6 +12,7 @@ use crate::format::{FormatError, RejectedRow};
 use crate::source::ObjectRef;
 use crate::spec::{SpecError, TableSpec};
 use crate::violation::ErrorCode;
+use crate::write::DataFileSink;
 
 /// The quarantine table's spec: one row per rejected record or unreadable object.
 pub fn quarantine_spec(ident: &TableIdent) -> Result<TableSpec, SpecError> {
@@ -173,4 +174,66 @@ pub async fn copy_object(
         .await
         .map_err(|e| e.to_string())?;
     Ok(format!("s3://{bucket}/{key}"))
+}
+
+/// Quarantine rows of one object, written to the quarantine table. The table is loaded (or
+/// created) on the first rejected row, so a clean object costs no quarantine-table round trip.
+pub struct QuarantineSink<'a> {
+    catalog: &'a dyn iceberg::Catalog,
+    spec: &'a TableSpec,
+    table_name: &'a str,
+    object: &'a ObjectRef,
+    ingested_at: i64,
+    open: Option<(iceberg::table::Table, arrow_schema::SchemaRef, DataFileSink)>,
+}
+
+impl<'a> QuarantineSink<'a> {
+    /// Rows of `object` (bound for `table_name`) into the quarantine table of `spec`.
+    pub fn new(
+        catalog: &'a dyn iceberg::Catalog,
+        spec: &'a TableSpec,
+        table_name: &'a str,
+        object: &'a ObjectRef,
+    ) -> Self {
+        let ingested_at = chrono::Utc::now().timestamp_micros();
+        Self {
+            catalog,
+            spec,
+            table_name,
+            object,
+            ingested_at,
+            open: None,
+        }
+    }
+
+    /// Writes rejected records (the quarantine table is created on first use).
+    pub async fn write(&mut self, records: &[QuarantineRecord]) -> Result<(), crate::Error> {
+        if self.open.is_none() {
+            let table = crate::table::load_or_create(self.catalog, self.spec).await?;
+            let schema = Arc::new(iceberg::arrow::schema_to_arrow_schema(
+                table.metadata().current_schema(),
+            )?);
+            let sink = DataFileSink::new(&table).await?;
+            self.open = Some((table, schema, sink));
+        }
+        let (_, schema, sink) = self.open.as_mut().expect("opened above");
+        let batch = quarantine_batch(
+            schema,
+            self.table_name,
+            self.object,
+            records,
+            self.ingested_at,
+        )?;
+        Ok(sink.write(batch).await?)
+    }
+
+    /// The quarantine table and the files written, or `None` when nothing was quarantined.
+    pub async fn finish(
+        self,
+    ) -> Result<Option<(iceberg::table::Table, Vec<iceberg::spec::DataFile>)>, crate::Error> {
+        match self.open {
+            None => Ok(None),
+            Some((table, _, sink)) => Ok(Some((table, sink.close().await?))),
+        }
+    }
 }

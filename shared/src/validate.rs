@@ -8,7 +8,6 @@ use std::sync::Arc;
 use iceberg::arrow::schema_to_arrow_schema;
 use serde::Serialize;
 
-use crate::format::ObjectDecoder;
 use crate::ingest::Ingestor;
 use crate::quarantine::QuarantineRecord;
 use crate::source::ObjectRef;
@@ -128,15 +127,7 @@ impl Ingestor {
             }
         };
         let result = async {
-            let mut decoder = ObjectDecoder::open(
-                self.landing.clone(),
-                object,
-                spec,
-                arrow_schema,
-                self.config.batch_rows,
-                self.config.limits,
-            )
-            .await?;
+            let mut decoder = self.open_decoder(object, spec, arrow_schema).await?;
             while let Some(c) = decoder.next_batch().await? {
                 report.rows_read += c.rows_read as u64;
                 report.rows_valid += c.batch.num_rows() as u64;
