@@ -347,12 +347,69 @@ impl RewriteReport {
     }
 }
 
-/// Runs bin-pack compaction on one table: plans, rewrites groups in order, and commits them
-/// (every ⌈groups / max-commits⌉ groups with partial progress, else once). It starts a group
-/// only while the estimated time to rewrite it (from the throughput so far) fits before
-/// `deadline`; the first group always runs, so every run makes progress. Work done before the
-/// budget runs out is committed; the next run plans the rest.
-pub async fn rewrite_data_files(
+/// Bin-pack compaction of one table:
+/// `RewriteDataFiles::new(catalog, swap, ident).with_options(o).with_deadline(d).execute()`.
+/// It plans, rewrites groups in order, and commits them (every ⌈groups / max-commits⌉ groups
+/// with partial progress, else once). It starts a group only while the estimated time to rewrite
+/// it (from the throughput so far) fits before the deadline; the first group always runs, so
+/// every run makes progress. Work done before the budget runs out is committed; the next run
+/// plans the rest.
+#[derive(Debug)]
+pub struct RewriteDataFiles<'a> {
+    catalog: &'a dyn Catalog,
+    swap: &'a MetadataSwap,
+    ident: &'a TableIdent,
+    opts: RewriteOptions,
+    deadline: Option<Instant>,
+    policy: CommitPolicy,
+}
+
+impl<'a> RewriteDataFiles<'a> {
+    /// Compaction of `ident` with default options, no deadline, the default commit policy.
+    pub fn new(catalog: &'a dyn Catalog, swap: &'a MetadataSwap, ident: &'a TableIdent) -> Self {
+        Self {
+            catalog,
+            swap,
+            ident,
+            opts: RewriteOptions::default(),
+            deadline: None,
+            policy: CommitPolicy::new(10),
+        }
+    }
+
+    /// The request's options.
+    pub fn with_options(mut self, opts: RewriteOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// Start no group that would not finish before `deadline` (the first always runs).
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How replace commits retry a conflict.
+    pub fn with_policy(mut self, policy: CommitPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Plans, rewrites and commits; returns what it did.
+    pub async fn execute(self) -> Result<RewriteReport, MaintenanceError> {
+        rewrite_data_files(
+            self.catalog,
+            self.swap,
+            self.ident,
+            &self.opts,
+            self.deadline,
+            &self.policy,
+        )
+        .await
+    }
+}
+
+async fn rewrite_data_files(
     catalog: &dyn Catalog,
     swap: &MetadataSwap,
     ident: &TableIdent,

@@ -181,7 +181,7 @@ impl Maintainer {
         self.catalog.clone()
     }
 
-    /// Carries out `req`; `deadline` bounds compaction (see [`compact::rewrite_data_files`]).
+    /// Carries out `req`; `deadline` bounds compaction (see [`compact::RewriteDataFiles`]).
     /// A failed action is reported and the run goes on with the next.
     pub async fn run(
         &self,
@@ -288,15 +288,12 @@ impl Maintainer {
                 out.rewrite = Some(r);
             }
             Action::RewriteDataFiles => {
-                let r = compact::rewrite_data_files(
-                    catalog,
-                    &self.swap,
-                    ident,
-                    &req.rewrite,
-                    deadline,
-                    &self.policy,
-                )
-                .await?;
+                let r = compact::RewriteDataFiles::new(catalog, &self.swap, ident)
+                    .with_options(req.rewrite.clone())
+                    .with_deadline(deadline)
+                    .with_policy(self.policy)
+                    .execute()
+                    .await?;
                 emit_rewrite(&out.table, &r);
                 out.rewrite = Some(r);
             }
