@@ -118,11 +118,23 @@ pub struct Ingestor {
 impl Ingestor {
     /// Opens stores, catalog and table specs from `config`.
     pub async fn new(config: Config) -> Result<Self, Error> {
+        let catalog = open_catalog(&config.catalog, &config.s3).await?;
+        let landing = Landing::new(&config.s3).await;
+        Self::from_parts(config, catalog, landing).await
+    }
+
+    /// An ingestor over a given catalog and landing store (tests: iceberg's `MemoryCatalog` and
+    /// an in-memory landing, so the whole pipeline runs without servers). Specs and the rest come
+    /// from `config`.
+    pub async fn from_parts(
+        config: Config,
+        catalog: Arc<dyn Catalog>,
+        landing: Landing,
+    ) -> Result<Self, Error> {
         let stores = Stores::new(config.s3.clone());
         let router =
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
-        let catalog = open_catalog(&config.catalog, &config.s3).await?;
-        let landing = Arc::new(Landing::new(&config.s3).await);
+        let landing = Arc::new(landing);
         let ident = config.quarantine_table.clone();
         let quarantine_spec = quarantine_spec(&ident)?;
         let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {

@@ -88,10 +88,17 @@ pub struct LandingBody {
     pub content_encoding: Option<String>,
 }
 
-/// The S3 client for landing objects.
+/// The landing objects' store: S3 through aws-sdk-s3 in every deployment, or an in-memory
+/// object store for fast tests of the whole pipeline (no server; keys are `bucket/key`).
 #[derive(Debug, Clone)]
 pub struct Landing {
-    client: aws_sdk_s3::Client,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    S3(aws_sdk_s3::Client),
+    Memory(Arc<dyn object_store::ObjectStore>),
 }
 
 impl Landing {
@@ -114,22 +121,34 @@ impl Landing {
             conf = conf.endpoint_url(e);
         }
         Self {
-            client: aws_sdk_s3::Client::from_conf(conf.build()),
+            backend: Backend::S3(aws_sdk_s3::Client::from_conf(conf.build())),
         }
     }
 
-    /// The SDK client (for callers that need other S3 calls on landing buckets).
-    pub fn client(&self) -> &aws_sdk_s3::Client {
-        &self.client
+    /// Landing objects in `store` (e.g. object_store's `InMemory`), at `bucket/key`: the seam for
+    /// tests that run the pipeline without an S3 server. Versions are the store's ETags.
+    pub fn in_store(store: Arc<dyn object_store::ObjectStore>) -> Self {
+        Self {
+            backend: Backend::Memory(store),
+        }
+    }
+
+    /// The SDK client (for callers that need other S3 calls on landing buckets); `None` for an
+    /// in-store landing.
+    pub fn client(&self) -> Option<&aws_sdk_s3::Client> {
+        match &self.backend {
+            Backend::S3(c) => Some(c),
+            Backend::Memory(_) => None,
+        }
     }
 
     /// HEAD of the version `object` names (or the current one when it names none).
     pub async fn head(&self, object: &ObjectRef) -> Result<LandingMeta, LandingError> {
-        let mut req = self
-            .client
-            .head_object()
-            .bucket(&object.bucket)
-            .key(&object.key);
+        let client = match &self.backend {
+            Backend::S3(c) => c,
+            Backend::Memory(store) => return memory::head(store, object).await,
+        };
+        let mut req = client.head_object().bucket(&object.bucket).key(&object.key);
         req = match (&object.version_id, &object.etag) {
             (Some(v), _) => req.version_id(v),
             (None, Some(e)) => req.if_match(quoted(e)),
@@ -153,11 +172,11 @@ impl Landing {
         object: &ObjectRef,
         range: Option<Range<u64>>,
     ) -> Result<LandingBody, LandingError> {
-        let mut req = self
-            .client
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key);
+        let client = match &self.backend {
+            Backend::S3(c) => c,
+            Backend::Memory(store) => return memory::get(store, object, range).await,
+        };
+        let mut req = client.get_object().bucket(&object.bucket).key(&object.key);
         req = match (&object.version_id, &object.etag) {
             (Some(v), _) => req.version_id(v),
             (None, Some(e)) => req.if_match(quoted(e)),
@@ -208,8 +227,13 @@ impl Landing {
             source.push_str("?versionId=");
             source.push_str(&encode_copy_key(v));
         }
-        let mut req = self
-            .client
+        let client = match &self.backend {
+            Backend::S3(c) => c,
+            Backend::Memory(store) => {
+                return memory::copy(store, object, dest_bucket, dest_key).await
+            }
+        };
+        let mut req = client
             .copy_object()
             .copy_source(source)
             .bucket(dest_bucket)
@@ -221,6 +245,99 @@ impl Landing {
         }
         req.send().await.map_err(|e| classify(object, e))?;
         Ok(())
+    }
+}
+
+/// The in-store backend: the same pinning (If-Match on the ETag) through object_store.
+mod memory {
+    use std::ops::Range;
+    use std::sync::Arc;
+
+    use aws_sdk_s3::primitives::ByteStream;
+    use object_store::path::Path;
+    use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+
+    use super::{LandingBody, LandingError, LandingMeta};
+    use crate::source::{normalize_etag, ObjectRef};
+
+    fn path(bucket: &str, key: &str) -> Path {
+        Path::from(format!("{bucket}/{key}"))
+    }
+
+    fn error(object: &ObjectRef, e: object_store::Error) -> LandingError {
+        let (object, detail) = (object.url(), e.to_string());
+        match e {
+            object_store::Error::NotFound { .. } => LandingError::NotFound { object, detail },
+            object_store::Error::Precondition { .. } => LandingError::Superseded { object, detail },
+            _ => LandingError::Other { object, detail },
+        }
+    }
+
+    fn pinned(object: &ObjectRef, range: Option<Range<u64>>) -> GetOptions {
+        GetOptions {
+            if_match: object.etag.clone(),
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        }
+    }
+
+    pub(super) async fn head(
+        store: &Arc<dyn ObjectStore>,
+        object: &ObjectRef,
+    ) -> Result<LandingMeta, LandingError> {
+        let mut opts = pinned(object, None);
+        opts.head = true;
+        let meta = store
+            .get_opts(&path(&object.bucket, &object.key), opts)
+            .await
+            .map_err(|e| error(object, e))?
+            .meta;
+        Ok(LandingMeta {
+            size: meta.size,
+            etag: meta.e_tag.as_deref().map(normalize_etag),
+            version_id: None,
+            content_encoding: None,
+        })
+    }
+
+    pub(super) async fn get(
+        store: &Arc<dyn ObjectStore>,
+        object: &ObjectRef,
+        range: Option<Range<u64>>,
+    ) -> Result<LandingBody, LandingError> {
+        if range.as_ref().is_some_and(|r| r.is_empty()) {
+            return Ok(LandingBody {
+                body: ByteStream::from_static(b""),
+                content_encoding: None,
+            });
+        }
+        let bytes = store
+            .get_opts(&path(&object.bucket, &object.key), pinned(object, range))
+            .await
+            .map_err(|e| error(object, e))?
+            .bytes()
+            .await
+            .map_err(|e| error(object, e))?;
+        Ok(LandingBody {
+            body: ByteStream::from(bytes),
+            content_encoding: None,
+        })
+    }
+
+    pub(super) async fn copy(
+        store: &Arc<dyn ObjectStore>,
+        object: &ObjectRef,
+        dest_bucket: &str,
+        dest_key: &str,
+    ) -> Result<(), LandingError> {
+        head(store, object).await?;
+        store
+            .copy(
+                &path(&object.bucket, &object.key),
+                &path(dest_bucket, dest_key),
+            )
+            .await
+            .map_err(|e| error(object, e))
     }
 }
 

@@ -12,6 +12,7 @@ mod formats;
 mod glue;
 mod handler;
 mod idempotency;
+mod in_memory;
 mod integrity;
 mod maintenance;
 mod s3tables;

@@ -235,6 +235,7 @@ impl TestEnv {
         floe::landing::Landing::new(&self.config().s3)
             .await
             .client()
+            .expect("an S3 landing")
             .clone()
     }
 
