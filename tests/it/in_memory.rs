@@ -161,3 +161,35 @@ async fn a_key_overwritten_after_its_event_is_skipped_as_superseded() {
     assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
     assert_eq!(sales::from_batches(&env.rows("t").await).len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_retry_their_conflicts_and_all_land() {
+    let env = Arc::new(MemEnv::new(&sales_spec("t", "t/", "")).await);
+    let all = sales::rows(16 * 5);
+    for (i, chunk) in all.chunks(5).enumerate() {
+        env.put(&format!("t/o-{i:02}.csv"), sales::csv(chunk)).await;
+    }
+    // Create the table first, then 15 appends at once: those that lose a race retry.
+    assert_eq!(
+        env.ingest("t/o-00.csv").await.status,
+        ObjectStatus::Committed
+    );
+    let tasks: Vec<_> = (1..16)
+        .map(|i| {
+            let env = env.clone();
+            tokio::spawn(async move { env.ingest(&format!("t/o-{i:02}.csv")).await })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
+    }
+    let ident = TableIdent::from_strs(["mem", "t"]).unwrap();
+    let table = env.ingestor.catalog().load_table(&ident).await.unwrap();
+    assert_eq!(
+        table.metadata().snapshots().count(),
+        16,
+        "one snapshot per object"
+    );
+    assert_eq!(sales::from_batches(&env.rows("t").await), all);
+}
