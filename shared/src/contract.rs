@@ -10,11 +10,67 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Datum, Scalar, StringArray, TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 
 use crate::spec::ColumnSpec;
 use crate::violation::shorten;
 pub use crate::violation::{ErrorCode, Violation};
+
+/// A table's contract compiled against one table schema: the column contracts (coercion and
+/// constraints) and the SQL row rules. Compiled once per (table, schema) and shared by every
+/// object read against that schema, instead of once per object.
+#[derive(Debug)]
+pub struct CompiledContract {
+    /// The table's Arrow schema the contract was compiled for.
+    pub table_schema: SchemaRef,
+    /// The same schema with every field nullable: rules see rows before bad ones are removed.
+    pub eval_schema: SchemaRef,
+    /// Per table field, in schema order.
+    pub columns: Vec<ColumnContract>,
+    /// The SQL row rules.
+    pub rules: Vec<crate::rules::CompiledRule>,
+}
+
+impl CompiledContract {
+    /// Compiles `spec`'s column contracts and rules for `table_schema`; the error names the
+    /// column or rule.
+    pub fn compile(table_schema: SchemaRef, spec: &crate::spec::TableSpec) -> Result<Self, String> {
+        let columns = table_schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let column_spec = spec.columns.iter().find(|c| &c.name == f.name());
+                ColumnContract::compile(f, column_spec)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let eval_schema = nullable(&table_schema);
+        let rules = spec
+            .contract
+            .rules
+            .iter()
+            .map(|r| crate::rules::compile(r, &eval_schema))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            table_schema,
+            eval_schema,
+            columns,
+            rules,
+        })
+    }
+}
+
+/// `schema` with every top-level field nullable.
+pub fn nullable(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}
 
 /// Compiled rules of one table column.
 #[derive(Debug, Clone)]

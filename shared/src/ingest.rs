@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::catalog::open_catalog;
 use crate::commit::{commit_append, find_committed, CommitOutcome, CommitPolicy};
 use crate::config::{CommitMode, Config};
+use crate::contract::CompiledContract;
 use crate::event::IngestEvent;
 use crate::format::{FormatError, ObjectDecoder};
 use crate::landing::{Landing, LandingError};
@@ -113,6 +114,8 @@ pub struct Ingestor {
     pub(crate) landing: Arc<Landing>,
     pub(crate) catalog: Arc<dyn Catalog>,
     pub(crate) router: TableRouter,
+    /// Compiled contracts by (table, table schema): compiled once, shared by every object.
+    contracts: std::sync::Mutex<std::collections::HashMap<(String, u64), Arc<CompiledContract>>>,
 }
 
 impl Ingestor {
@@ -151,6 +154,7 @@ impl Ingestor {
             landing,
             catalog,
             router,
+            contracts: Default::default(),
         })
     }
 
@@ -267,15 +271,49 @@ impl Ingestor {
         spec: &TableSpec,
         arrow_schema: arrow_schema::SchemaRef,
     ) -> Result<ObjectDecoder, FormatError> {
+        let contract =
+            self.contract(spec, arrow_schema)
+                .map_err(|message| FormatError::Unsupported {
+                    object: object.url(),
+                    message,
+                })?;
         ObjectDecoder::open(
             self.landing.clone(),
             object,
             spec,
-            arrow_schema,
+            contract,
             self.config.batch_rows,
             self.config.limits,
         )
         .await
+    }
+
+    /// The contract of `spec` compiled for `arrow_schema`, from the cache when this schema of the
+    /// table was seen before (keyed by the schema's fields, so an evolved schema compiles anew).
+    fn contract(
+        &self,
+        spec: &TableSpec,
+        arrow_schema: arrow_schema::SchemaRef,
+    ) -> Result<Arc<CompiledContract>, String> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{:?}", arrow_schema.fields()).hash(&mut h);
+        let key = (spec.ident.to_string(), h.finish());
+        let cached = self
+            .contracts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let compiled = Arc::new(CompiledContract::compile(arrow_schema, spec)?);
+        self.contracts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, compiled.clone());
+        Ok(compiled)
     }
 
     async fn ingest_into(

@@ -21,17 +21,10 @@ pub fn load_spec(
     Ok(spec)
 }
 
-/// Compiles the spec's column contracts and SQL rules once, for their errors.
+/// Compiles the spec's column contracts and SQL rules against its own schema, for their errors.
 fn check_contract(spec: &TableSpec) -> Result<(), String> {
     let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema).map_err(|e| e.to_string())?;
-    for (field, column) in arrow.fields().iter().zip(&spec.columns) {
-        crate::contract::ColumnContract::compile(field, Some(column))?;
-    }
-    let eval = crate::format::nullable_schema(&std::sync::Arc::new(arrow));
-    for rule in &spec.contract.rules {
-        crate::rules::compile(rule, &eval)?;
-    }
-    Ok(())
+    crate::contract::CompiledContract::compile(std::sync::Arc::new(arrow), spec).map(|_| ())
 }
 
 /// The routing error for an object no table claims.

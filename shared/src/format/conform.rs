@@ -11,7 +11,7 @@ use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, Re
 use arrow_schema::SchemaRef;
 
 use super::{FormatError, RawBatch};
-use crate::contract::ColumnContract;
+use crate::contract::CompiledContract;
 use crate::spec::{MissingColumns, TableSpec, UnknownColumns};
 use crate::violation::{ErrorCode, Violation};
 
@@ -43,10 +43,8 @@ pub struct Conformer {
     table_schema: SchemaRef,
     /// For each table field, the index of the batch column that feeds it.
     sources: Vec<Option<usize>>,
-    contracts: Vec<ColumnContract>,
-    rules: Arc<Vec<crate::rules::CompiledRule>>,
-    /// The table schema with every field nullable: rules see rows before bad ones are removed.
-    eval_schema: SchemaRef,
+    /// Column contracts and rules, compiled once per table schema.
+    contract: Arc<CompiledContract>,
     object: String,
     case_insensitive: bool,
     unknown_policy: UnknownColumns,
@@ -72,6 +70,25 @@ impl Conformer {
         object: String,
         spec: &TableSpec,
     ) -> Result<Self, FormatError> {
+        let contract = CompiledContract::compile(table_schema, spec).map_err(|message| {
+            FormatError::Unsupported {
+                object: object.clone(),
+                message,
+            }
+        })?;
+        Self::with_contract(Arc::new(contract), all_columns, batch_columns, object, spec)
+    }
+
+    /// As [`Conformer::new`], with the table's contract already compiled (the pipeline compiles
+    /// it once per table schema, not per object).
+    pub fn with_contract(
+        contract: Arc<CompiledContract>,
+        all_columns: &[String],
+        batch_columns: &[String],
+        object: String,
+        spec: &TableSpec,
+    ) -> Result<Self, FormatError> {
+        let table_schema = contract.table_schema.clone();
         let case_insensitive = spec.contract.case_insensitive;
         let same = |a: &str, b: &str| {
             if case_insensitive {
@@ -97,7 +114,6 @@ impl Conformer {
             )));
         }
         let mut sources = Vec::with_capacity(table_schema.fields().len());
-        let mut contracts = Vec::with_capacity(table_schema.fields().len());
         let mut missing = Vec::new();
         let mut refused = Vec::new();
         for f in table_schema.fields() {
@@ -112,13 +128,6 @@ impl Conformer {
                 }
             }
             sources.push(idx);
-            let column_spec = spec.columns.iter().find(|c| &c.name == f.name());
-            contracts.push(ColumnContract::compile(f, column_spec).map_err(|message| {
-                FormatError::Unsupported {
-                    object: object.clone(),
-                    message,
-                }
-            })?);
         }
         if !refused.is_empty() {
             return Err(reject(format!(
@@ -137,24 +146,11 @@ impl Conformer {
                 join(&unknown)
             )));
         }
-        let eval_schema = nullable(&table_schema);
-        let rules = spec
-            .contract
-            .rules
-            .iter()
-            .map(|r| crate::rules::compile(r, &eval_schema))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| FormatError::Unsupported {
-                object: object.clone(),
-                message,
-            })?;
         let n = table_schema.fields().len();
         Ok(Self {
             table_schema,
             sources,
-            contracts,
-            rules: Arc::new(rules),
-            eval_schema,
+            contract,
             object,
             case_insensitive,
             unknown_policy: spec.contract.unknown_columns,
@@ -293,7 +289,7 @@ impl Conformer {
             .fields()
             .iter()
             .zip(&self.sources)
-            .zip(&self.contracts)
+            .zip(&self.contract.columns)
         {
             let typed = match source {
                 None => new_null_array(field.data_type(), rows),
@@ -304,14 +300,14 @@ impl Conformer {
             contract.check(&typed, &mut violations).map_err(internal)?;
             columns.push(typed);
         }
-        if !self.rules.is_empty() {
+        if !self.contract.rules.is_empty() {
             let eval = RecordBatch::try_new_with_options(
-                self.eval_schema.clone(),
+                self.contract.eval_schema.clone(),
                 columns.clone(),
                 &RecordBatchOptions::new().with_row_count(Some(rows)),
             )
             .map_err(internal)?;
-            for rule in self.rules.iter() {
+            for rule in self.contract.rules.iter() {
                 let passed = match rule.evaluate(&eval) {
                     Ok(p) => p,
                     // A rule that errors on some row (division by zero, a failed CAST): find the
@@ -434,19 +430,6 @@ fn rejected_rows(
         });
     }
     Ok(out)
-}
-
-/// `schema` with every top-level field nullable.
-pub fn nullable(schema: &SchemaRef) -> SchemaRef {
-    let fields: Vec<arrow_schema::Field> = schema
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone().with_nullable(true))
-        .collect();
-    std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(
-        fields,
-        schema.metadata().clone(),
-    ))
 }
 
 fn join<S: AsRef<str>>(names: &[S]) -> String {

@@ -9,9 +9,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
 
-pub use conform::{nullable as nullable_schema, Conformed, Conformer, RejectedRow};
+pub use crate::contract::nullable as nullable_schema;
+pub use conform::{Conformed, Conformer, RejectedRow};
 
 use crate::config::Limits;
 pub use crate::encoding::{Compression, InputFormat};
@@ -198,17 +198,18 @@ enum DecoderKind {
 }
 
 impl ObjectDecoder {
-    /// Opens `object` (the version it names) for decoding into `table_schema` (an Arrow schema
-    /// with Iceberg field ids).
+    /// Opens `object` (the version it names) for decoding into the table schema `contract` was
+    /// compiled for (an Arrow schema with Iceberg field ids).
     pub async fn open(
         landing: Arc<Landing>,
         object: &ObjectRef,
         spec: &TableSpec,
-        table_schema: SchemaRef,
+        contract: Arc<crate::contract::CompiledContract>,
         batch_rows: usize,
         limits: Limits,
     ) -> Result<Self, FormatError> {
         let name = object.url();
+        let table_schema = contract.table_schema.clone();
         let fmt = ObjectFormat::detect(spec, &object.key, object.content_encoding.as_deref())
             .map_err(|message| FormatError::Unsupported {
                 object: name.clone(),
@@ -265,7 +266,8 @@ impl ObjectDecoder {
             DecoderKind::Text(d) => d.file_columns(),
             DecoderKind::Parquet(d) => d.all_columns(),
         };
-        let conformer = Conformer::new(table_schema, &all_columns, &file_columns, name, spec)?;
+        let conformer =
+            Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
         Ok(Self {
             inner,
             conformer,
