@@ -11,10 +11,10 @@ use serde::Serialize;
 use crate::catalog::open_catalog;
 use crate::commit::{commit_append, find_committed, CommitOutcome, CommitPolicy};
 use crate::config::{CommitMode, Config};
-use crate::contract::CompiledContract;
 use crate::event::IngestEvent;
-use crate::format::{FormatError, ObjectDecoder};
+use crate::format::FormatError;
 use crate::landing::{Landing, LandingError};
+use crate::pipeline::ObjectPipeline;
 use crate::quarantine::{quarantine_spec, QuarantineRecord, QuarantineSink};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
 use crate::router::TableRouter;
@@ -111,11 +111,8 @@ pub struct Ingestor {
     pub(crate) config: Config,
     quarantine_spec: TableSpec,
     pub(crate) stores: Stores,
-    pub(crate) landing: Arc<Landing>,
-    pub(crate) catalog: Arc<dyn Catalog>,
-    pub(crate) router: TableRouter,
-    /// Compiled contracts by (table, table schema): compiled once, shared by every object.
-    contracts: std::sync::Mutex<std::collections::HashMap<(String, u64), Arc<CompiledContract>>>,
+    /// Routing, pinned landing reads and decoding: shared with validate.
+    pub(crate) pipeline: ObjectPipeline,
 }
 
 impl Ingestor {
@@ -137,7 +134,13 @@ impl Ingestor {
         let stores = Stores::new(config.s3.clone());
         let router =
             TableRouter::load(&config.table_specs, &stores, &config.default_namespace).await?;
-        let landing = Arc::new(landing);
+        let pipeline = ObjectPipeline::new(
+            Arc::new(landing),
+            catalog,
+            router,
+            config.batch_rows,
+            config.limits,
+        );
         let ident = config.quarantine_table.clone();
         let quarantine_spec = quarantine_spec(&ident)?;
         let queue: Option<Arc<dyn CommitQueue>> = match &config.commit_mode {
@@ -151,10 +154,7 @@ impl Ingestor {
             config,
             quarantine_spec,
             stores,
-            landing,
-            catalog,
-            router,
-            contracts: Default::default(),
+            pipeline,
         })
     }
 
@@ -176,7 +176,7 @@ impl Ingestor {
 
     /// The catalog in use.
     pub fn catalog(&self) -> Arc<dyn Catalog> {
-        self.catalog.clone()
+        self.pipeline.catalog.clone()
     }
 
     /// The configuration in use.
@@ -191,7 +191,7 @@ impl Ingestor {
 
     /// The landing-object reader in use.
     pub fn landing(&self) -> Arc<Landing> {
-        self.landing.clone()
+        self.pipeline.landing.clone()
     }
 
     /// The quarantine table's identifier.
@@ -199,9 +199,19 @@ impl Ingestor {
         &self.quarantine_spec.ident
     }
 
+    /// Validates `object` against its table's contract without writing anything (a dry run of
+    /// the same read and decode ingest does).
+    pub async fn validate(
+        &self,
+        object: ObjectRef,
+        max_examples: usize,
+    ) -> crate::validate::ValidationReport {
+        self.pipeline.validate(object, max_examples).await
+    }
+
     /// The table specs in use.
     pub fn router(&self) -> &TableRouter {
-        &self.router
+        &self.pipeline.router
     }
 
     /// Ingests one object, never panicking on its content; failures are in the report.
@@ -263,59 +273,6 @@ impl Ingestor {
         report
     }
 
-    /// Opens `object` for decoding against `arrow_schema`, with the configured batch size and
-    /// limits: the one way every pass over an object (ingest, evolve, validate) reads it.
-    pub(crate) async fn open_decoder(
-        &self,
-        object: &ObjectRef,
-        spec: &TableSpec,
-        arrow_schema: arrow_schema::SchemaRef,
-    ) -> Result<ObjectDecoder, FormatError> {
-        let contract =
-            self.contract(spec, arrow_schema)
-                .map_err(|message| FormatError::Unsupported {
-                    object: object.url(),
-                    message,
-                })?;
-        ObjectDecoder::open(
-            self.landing.clone(),
-            object,
-            spec,
-            contract,
-            self.config.batch_rows,
-            self.config.limits,
-        )
-        .await
-    }
-
-    /// The contract of `spec` compiled for `arrow_schema`, from the cache when this schema of the
-    /// table was seen before (keyed by the schema's fields, so an evolved schema compiles anew).
-    fn contract(
-        &self,
-        spec: &TableSpec,
-        arrow_schema: arrow_schema::SchemaRef,
-    ) -> Result<Arc<CompiledContract>, String> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        format!("{:?}", arrow_schema.fields()).hash(&mut h);
-        let key = (spec.ident.to_string(), h.finish());
-        let cached = self
-            .contracts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(c) = cached {
-            return Ok(c);
-        }
-        let compiled = Arc::new(CompiledContract::compile(arrow_schema, spec)?);
-        self.contracts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, compiled.clone());
-        Ok(compiled)
-    }
-
     async fn ingest_into(
         &self,
         mut object: ObjectRef,
@@ -331,13 +288,19 @@ impl Ingestor {
             ));
         }
         let spec = self
+            .pipeline
             .router
             .route(&object.bucket, &object.key)
             .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?;
         report.table = Some(spec.ident.to_string());
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
-            let meta = self.landing.head(&object).await.map_err(landing_outcome)?;
+            let meta = self
+                .pipeline
+                .landing
+                .head(&object)
+                .await
+                .map_err(landing_outcome)?;
             object.etag = object.etag.or(meta.etag);
             object.version_id = object.version_id.or(meta.version_id);
             object.size = Some(meta.size);
@@ -361,7 +324,7 @@ impl Ingestor {
         spec: &TableSpec,
         report: &mut ObjectReport,
     ) -> Result<(), Outcome> {
-        let table = load_or_create(self.catalog.as_ref(), spec).await?;
+        let table = load_or_create(self.pipeline.catalog.as_ref(), spec).await?;
         if let Some(snapshot_id) = find_committed(&table, &object.idempotency_key()) {
             report.status = ObjectStatus::Duplicate;
             report.snapshot_id = Some(snapshot_id);
@@ -377,7 +340,7 @@ impl Ingestor {
             .await?
             .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
         let mut qsink = QuarantineSink::new(
-            self.catalog.as_ref(),
+            self.pipeline.catalog.as_ref(),
             &self.quarantine_spec,
             &table_name,
             &object,
@@ -385,7 +348,7 @@ impl Ingestor {
 
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let decoded = async {
-            let mut decoder = self.open_decoder(&object, spec, arrow_schema)
+            let mut decoder = self.pipeline.open_decoder(&object, spec, arrow_schema)
             .await?;
             while let Some(c) = decoder.next_batch().await? {
                 report.rows_read += c.rows_read as u64;
@@ -475,7 +438,7 @@ impl Ingestor {
         use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         // An unreadable object is dealt with by the main pass; nothing to evolve from it.
-        let opened = self.open_decoder(object, spec, arrow_schema).await;
+        let opened = self.pipeline.open_decoder(object, spec, arrow_schema).await;
         let mut unknown = match opened {
             Ok(decoder) => match decoder.scan_unknown_columns().await {
                 Ok(u) => u,
@@ -489,7 +452,7 @@ impl Ingestor {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let current = self.catalog.load_table(&spec.ident).await?;
+            let current = self.pipeline.catalog.load_table(&spec.ident).await?;
             unknown.retain(|c| {
                 current
                     .metadata()
@@ -508,7 +471,11 @@ impl Ingestor {
                     Type::Primitive(PrimitiveType::String),
                 ));
             }
-            match action.apply(tx)?.commit(self.catalog.as_ref()).await {
+            match action
+                .apply(tx)?
+                .commit(self.pipeline.catalog.as_ref())
+                .await
+            {
                 Ok(t) => {
                     tracing::info!(table = %spec.ident, columns = ?unknown, object = %object.url(), "schema evolved");
                     return Ok(t);
@@ -546,7 +513,7 @@ impl Ingestor {
             return Ok(Handoff::Queued);
         }
         let outcome = commit_append(
-            self.catalog.clone(),
+            self.pipeline.catalog.clone(),
             table.identifier(),
             files,
             object,
@@ -572,7 +539,7 @@ impl Ingestor {
             .quarantine_url
             .clone()
             .unwrap_or_else(|| format!("s3://{}/_floe_quarantine", object.bucket));
-        let copied = crate::quarantine::copy_object(&self.landing, object, &dest)
+        let copied = crate::quarantine::copy_object(&self.pipeline.landing, object, &dest)
             .await
             .map_err(|message| Error::Quarantine {
                 object: object.url(),
@@ -583,7 +550,7 @@ impl Ingestor {
             ..QuarantineRecord::whole_object(&cause)
         };
         let mut qsink = QuarantineSink::new(
-            self.catalog.as_ref(),
+            self.pipeline.catalog.as_ref(),
             &self.quarantine_spec,
             table_name,
             object,

@@ -22,6 +22,7 @@ pub mod landing;
 pub mod maintenance;
 pub mod metrics;
 pub mod partition_split;
+pub mod pipeline;
 pub mod quarantine;
 pub mod queue;
 mod rest_token;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use iceberg::arrow::schema_to_arrow_schema;
 use serde::Serialize;
 
-use crate::ingest::Ingestor;
+use crate::pipeline::ObjectPipeline;
 use crate::quarantine::QuarantineRecord;
 use crate::source::ObjectRef;
 use crate::Error;
@@ -78,7 +78,7 @@ impl From<QuarantineRecord> for Example {
     }
 }
 
-impl Ingestor {
+impl ObjectPipeline {
     /// Validates `object` against its table's contract without writing anything.
     pub async fn validate(&self, object: ObjectRef, max_examples: usize) -> ValidationReport {
         let mut report = ValidationReport {
