@@ -66,6 +66,30 @@ impl CommitSettings {
     }
 }
 
+/// The commit function's state: the catalog and how it commits, built once per container.
+pub struct CommitService {
+    /// The catalog commits go to.
+    pub catalog: Arc<dyn iceberg::Catalog>,
+    /// Retry policy, request age limit, DLQ.
+    pub settings: CommitSettings,
+}
+
+impl CommitService {
+    /// A function's start-up, as `Ingestor::from_env`: configuration from the environment
+    /// (failing with every problem named), telemetry, then the catalog and the DLQ client.
+    pub async fn from_env() -> Result<Self, crate::Error> {
+        let config = crate::config::Config::from_env()?;
+        crate::telemetry::init(config.log_format, &config.log_filter);
+        let catalog = crate::catalog::open_catalog(&config.catalog, &config.s3)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+        Ok(Self {
+            catalog,
+            settings: CommitSettings::from_config(&config).await,
+        })
+    }
+}
+
 /// A request that can never be committed, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusedRequest {

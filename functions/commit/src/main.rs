@@ -2,23 +2,16 @@
 #![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use floe::config::Config;
+use floe::committer::CommitService;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = Config::from_env()?;
-    floe::telemetry::init(config.log_format, &config.log_filter);
-    let catalog = floe::catalog::open_catalog(&config.catalog, &config.s3)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let settings = floe::committer::CommitSettings::from_config(&config).await;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let catalog = catalog.clone();
-        let settings = settings.clone();
-        async move {
-            Ok::<SqsBatchResponse, Error>(commit::handle(catalog, &settings, event).await.0)
-        }
+    let service = CommitService::from_env().await?;
+    let service = &service;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let (response, _) = commit::handle(service.catalog.clone(), &service.settings, event).await;
+        Ok::<SqsBatchResponse, Error>(response)
     }))
     .await
 }

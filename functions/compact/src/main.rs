@@ -2,18 +2,13 @@
 // The maintenance futures (catalog + Glue + SQS clients) nest deeper than the default limit.
 #![recursion_limit = "256"]
 
-use floe::config::Config;
 use floe::maintenance::run::Maintainer;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let config = Config::from_env()?;
-    floe::telemetry::init(config.log_format, &config.log_filter);
-    let maintainer = Maintainer::new(&config)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let maintainer = Maintainer::from_env().await?;
     let maintainer = &maintainer;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         compact::handle(maintainer, event).await
