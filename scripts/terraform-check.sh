@@ -80,7 +80,13 @@ for trigger in sqs direct eventbridge; do
           args+=(-var 'catalog={type="s3tables"}')
         fi
         if [ "$catalog" = rest ]; then
-          args+=(-var 'catalog={type="rest",rest_uri="https://catalog.example.com/api",warehouse="s3://floe-rest-wh/"}' -var "catalog_credential=$secret")
+          args+=(-var 'catalog={type="rest",rest_uri="https://catalog.example.com/api",warehouse="s3://floe-rest-wh/"}')
+          # The credential as a (sensitive) variable without KMS, from Secrets Manager with it.
+          if [ "$k" = true ]; then
+            args+=(-var "catalog_credential_secret_arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:floe-rest-AbCdEf")
+          else
+            args+=(-var "catalog_credential=$secret")
+          fi
         fi
         [ "$k" = true ] && args+=(-var "kms_key_arn=$kms")
         if ! terraform plan -lock=false -no-color "${args[@]}" -out="$work/p.plan" >"$work/plan.log" 2>&1; then

@@ -15,6 +15,8 @@ module "floe" {
   catalog           = var.catalog
   # REST catalog OAuth2 credential (sensitive); empty for Glue.
   catalog_credential = var.catalog_credential
+  # Or the same credential from Secrets Manager (then nothing secret is in the plan or state).
+  catalog_credential_secret_arn = var.catalog_credential_secret_arn
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {

@@ -57,3 +57,9 @@ variable "catalog_credential" {
   default     = ""
   sensitive   = true
 }
+
+variable "catalog_credential_secret_arn" {
+  description = "REST catalog: Secrets Manager secret holding the `id:secret` credential (instead of catalog_credential)."
+  type        = string
+  default     = ""
+}

@@ -32,6 +32,14 @@ pub enum CatalogError {
         /// Underlying error.
         source: Box<iceberg::Error>,
     },
+    /// The REST credential could not be read from Secrets Manager.
+    #[error("cannot read the REST catalog credential from secret `{arn}`: {message}")]
+    Secret {
+        /// The secret's ARN (never its value).
+        arn: String,
+        /// Why.
+        message: String,
+    },
     /// A SQLite catalog directory could not be created.
     #[error("cannot create directory for SQLite catalog `{path}`: {source}")]
     SqliteDir {
@@ -51,6 +59,43 @@ fn storage_factory(warehouse: &str) -> Arc<dyn StorageFactory> {
             customized_credential_load: None,
         })
     }
+}
+
+/// The REST catalog's OAuth2 credential `id:secret`: `FLOE_CATALOG_CREDENTIAL`, or the value of
+/// the Secrets Manager secret `FLOE_CATALOG_CREDENTIAL_SECRET_ARN` names (read once, at start-up;
+/// the secret string is the credential itself). Errors name the secret, never its value.
+pub async fn rest_credential(
+    cfg: &CatalogConfig,
+    region: &str,
+) -> Result<Option<String>, CatalogError> {
+    let Some(arn) = &cfg.credential_secret_arn else {
+        return Ok(cfg.credential.clone());
+    };
+    let fail = |message: String| CatalogError::Secret {
+        arn: arn.clone(),
+        message,
+    };
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()));
+    if let Some(endpoint) = &cfg.secretsmanager_endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let client = aws_sdk_secretsmanager::Client::new(&loader.load().await);
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| fail(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
+    let value = out
+        .secret_string()
+        .ok_or_else(|| fail("the secret has no string value".into()))?;
+    if !value.contains(':') {
+        return Err(fail(
+            "the secret's value is not an `id:secret` client credential".into(),
+        ));
+    }
+    Ok(Some(value.trim().to_string()))
 }
 
 /// Opens the configured catalog.
@@ -88,8 +133,8 @@ pub async fn open_catalog(
         CatalogKind::Rest => {
             let uri = cfg.uri.clone().unwrap_or_default();
             props.insert("uri".into(), uri.clone());
-            if let Some(c) = &cfg.credential {
-                props.insert("credential".into(), c.clone());
+            if let Some(c) = rest_credential(cfg, &s3.region).await? {
+                props.insert("credential".into(), c);
             }
             let catalog = RestCatalogBuilder::default()
                 .with_storage_factory(factory)
@@ -100,7 +145,7 @@ pub async fn open_catalog(
                     target: crate::config::redact_url(&uri),
                     source: Box::new(source),
                 })?;
-            if cfg.credential.is_some() {
+            if cfg.credential.is_some() || cfg.credential_secret_arn.is_some() {
                 return Ok(Arc::new(crate::rest_token::RenewingRestCatalog::new(
                     catalog,
                     cfg.token_max_age,

@@ -37,6 +37,12 @@ pub struct CatalogConfig {
     pub warehouse: String,
     /// `FLOE_CATALOG_CREDENTIAL`: REST OAuth2 client credential `id:secret` (optional).
     pub credential: Option<String>,
+    /// `FLOE_CATALOG_CREDENTIAL_SECRET_ARN`: a Secrets Manager secret holding that credential,
+    /// fetched at start-up (instead of the plain variable).
+    pub credential_secret_arn: Option<String>,
+    /// `AWS_ENDPOINT_URL_SECRETSMANAGER`: the Secrets Manager endpoint (an emulator); AWS when
+    /// unset.
+    pub secretsmanager_endpoint: Option<String>,
     /// `FLOE_CATALOG_ID`: Glue catalog id (AWS account), optional.
     pub glue_catalog_id: Option<String>,
     /// `AWS_ENDPOINT_URL_GLUE`: the Glue API endpoint (an emulator such as moto); AWS when unset.
@@ -57,6 +63,7 @@ impl std::fmt::Debug for CatalogConfig {
             .field("uri", &self.uri.as_deref().map(redact_url))
             .field("warehouse", &self.warehouse)
             .field("credential", &self.credential.as_ref().map(|_| "***"))
+            .field("credential_secret_arn", &self.credential_secret_arn)
             .field("glue_catalog_id", &self.glue_catalog_id)
             .field("glue_endpoint", &self.glue_endpoint)
             .field("s3tables_endpoint", &self.s3tables_endpoint)
@@ -486,7 +493,8 @@ fn catalog_section(
             message: "required for the REST catalog, e.g. `http://127.0.0.1:8181`".into(),
         }),
         (CatalogKind::Rest, Some(u))
-            if get("FLOE_CATALOG_CREDENTIAL").is_some()
+            if (get("FLOE_CATALOG_CREDENTIAL").is_some()
+                || get("FLOE_CATALOG_CREDENTIAL_SECRET_ARN").is_some())
                 && u.starts_with("http://")
                 && !is_loopback_url(u) =>
         {
@@ -496,6 +504,16 @@ fn catalog_section(
             })
         }
         _ => {}
+    }
+    if get("FLOE_CATALOG_CREDENTIAL").is_some()
+        && get("FLOE_CATALOG_CREDENTIAL_SECRET_ARN").is_some()
+    {
+        problems.push(ConfigProblem {
+            variable: "FLOE_CATALOG_CREDENTIAL_SECRET_ARN",
+            message:
+                "set either FLOE_CATALOG_CREDENTIAL or FLOE_CATALOG_CREDENTIAL_SECRET_ARN, not both"
+                    .into(),
+        });
     }
     let token_max_age_secs = parse_num(
         problems,
@@ -541,6 +559,8 @@ fn catalog_section(
         uri,
         warehouse,
         credential: get("FLOE_CATALOG_CREDENTIAL"),
+        credential_secret_arn: get("FLOE_CATALOG_CREDENTIAL_SECRET_ARN"),
+        secretsmanager_endpoint: get("AWS_ENDPOINT_URL_SECRETSMANAGER"),
         glue_catalog_id: get("FLOE_CATALOG_ID"),
         glue_endpoint: get("AWS_ENDPOINT_URL_GLUE"),
         s3tables_endpoint: get("AWS_ENDPOINT_URL_S3TABLES"),

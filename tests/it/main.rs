@@ -17,5 +17,6 @@ mod integrity;
 mod maintenance;
 mod s3tables;
 mod sales;
+mod secrets;
 mod sqs;
 mod support;

@@ -106,6 +106,13 @@ locals {
     actions   = ["s3tables:CreateTable"]
     resources = [local.s3tables_bucket, "${local.s3tables_bucket}/table/*"]
   }
+  # The REST credential's secret, when it comes from Secrets Manager (every function opens the
+  # catalog at start-up).
+  read_credential = var.catalog.type == "rest" && var.catalog_credential_secret_arn != "" ? [{
+    sid       = "ReadCatalogCredential"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.catalog_credential_secret_arn]
+  }] : []
   # A statement per extra table location bucket (REST catalogs only).
   list_extra = length(var.catalog.table_locations) > 0 ? [local.list_table_locations] : []
 
@@ -117,6 +124,7 @@ locals {
         { sid = "QuarantineObjects", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.arn_quarantine}/objects/*"] },
       ],
       local.list_extra,
+      local.read_credential,
       local.glue ? [local.glue_read, local.glue_commit, local.glue_create] : [],
       local.s3tables ? [local.s3tables_read, local.s3tables_write, local.s3tables_create] : [],
       var.trigger == "sqs" ? [{ sid = "ConsumeS3Events", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.ingest.arn] }] : [],
@@ -129,6 +137,7 @@ locals {
         { sid = "WriteCheckReports", actions = ["s3:PutObject"], resources = ["${local.arn_warehouse}/_floe/reports/*"] },
       ],
       local.list_extra,
+      local.read_credential,
       local.glue ? [local.glue_read] : [],
       local.s3tables ? [local.s3tables_read] : [],
     )
@@ -139,6 +148,7 @@ locals {
         { sid = "DeadLetterRefusedRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit_dlq.arn] },
       ],
       local.list_extra,
+      local.read_credential,
       local.glue ? [local.glue_read, local.glue_commit] : [],
       local.s3tables ? [local.s3tables_read, local.s3tables_write] : [],
     )
@@ -148,6 +158,7 @@ locals {
         { sid = "FanOutFileGroups", actions = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.compact.arn] },
       ],
       local.list_extra,
+      local.read_credential,
       local.glue ? [local.glue_read, local.glue_commit] : [],
       local.s3tables ? [local.s3tables_read, local.s3tables_write] : [],
     )

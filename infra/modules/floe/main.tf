@@ -52,6 +52,7 @@ locals {
     var.catalog.type == "glue" ? { FLOE_CATALOG_ID = local.account } : {},
     var.catalog.type == "rest" ? { FLOE_CATALOG_URI = var.catalog.rest_uri } : {},
     var.catalog.type == "rest" && var.catalog_credential != "" ? { FLOE_CATALOG_CREDENTIAL = var.catalog_credential } : {},
+    var.catalog.type == "rest" && var.catalog_credential_secret_arn != "" ? { FLOE_CATALOG_CREDENTIAL_SECRET_ARN = var.catalog_credential_secret_arn } : {},
   )
 
   function_env = {

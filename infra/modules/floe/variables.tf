@@ -102,6 +102,16 @@ variable "catalog_credential" {
   sensitive   = true
 }
 
+variable "catalog_credential_secret_arn" {
+  description = "REST catalog: a Secrets Manager secret whose string value is the OAuth2 client credential `id:secret` (FLOE_CATALOG_CREDENTIAL_SECRET_ARN), read by the functions at start-up; the credential then appears in no plan, state or function configuration. Use instead of catalog_credential."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.catalog_credential_secret_arn == "" || can(regex("^arn:[^:]+:secretsmanager:", var.catalog_credential_secret_arn))
+    error_message = "catalog_credential_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
 variable "functions" {
   description = "Memory (MB), timeout (s) and reserved concurrency (-1: unreserved, else at least 3: SQS pollers run at reserved - 1, minimum 2) per function."
   type = map(object({

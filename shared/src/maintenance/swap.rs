@@ -115,11 +115,16 @@ impl MetadataSwap {
                     numbered: !uri.starts_with("sqlite:"),
                 })
             }
-            CatalogKind::Rest => Ok(Self::Rest(
-                RestSwap::open(cfg)
+            CatalogKind::Rest => {
+                let credential = crate::catalog::rest_credential(cfg, region)
                     .await
-                    .map_err(|m| fail("rest", m.to_string()))?,
-            )),
+                    .map_err(|e| fail("rest", e.to_string()))?;
+                Ok(Self::Rest(
+                    RestSwap::open(cfg, credential)
+                        .await
+                        .map_err(|m| fail("rest", m.to_string()))?,
+                ))
+            }
             CatalogKind::Glue => {
                 let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
                     .region(aws_config::Region::new(region.to_string()));
@@ -420,14 +425,13 @@ struct Token {
 }
 
 impl RestSwap {
-    async fn open(cfg: &CatalogConfig) -> Result<Self, reqwest::Error> {
+    async fn open(cfg: &CatalogConfig, credential: Option<String>) -> Result<Self, reqwest::Error> {
         let uri = cfg.uri.clone().unwrap_or_default();
         let mut swap = Self {
             http: reqwest::Client::new(),
             uri: uri.trim_end_matches('/').to_string(),
             base: String::new(),
-            credential: cfg
-                .credential
+            credential: credential
                 .as_deref()
                 .and_then(|c| c.split_once(':'))
                 .map(|(id, secret)| (id.to_string(), secret.to_string())),
