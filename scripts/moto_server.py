@@ -8,6 +8,11 @@
   field is dropped when it is not a string.
 - S3 Tables UpdateTableMetadataLocation: moto answers `"namespace": "ns"`; AWS answers a list
   (`["ns"]`), which the Rust SDK insists on.
+- S3 bucket policies: moto evaluates them with no request context, so a TLS-only policy
+  (`Deny` when `aws:SecureTransport` is false) denies every request to its plain-HTTP endpoint —
+  and whether an upload races ahead of the policy decides an apply (moto also denies whenever a
+  statement's condition does not match, whatever its effect). moto's endpoint stands in for AWS's
+  HTTPS one: the TLS-only statement is left out of the evaluation.
 
 Then it runs the normal server:  python moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -74,6 +79,34 @@ def update_table_metadata_location(self):
 
 
 s3tables_responses.S3TablesResponse.update_table_metadata_location = update_table_metadata_location
+
+from moto.s3 import models as s3_models  # noqa: E402
+
+
+def get_permission(self, action, resource):
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy.decode())
+    statements = policy["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    # moto answers DENIED for any statement whose condition it cannot match (whatever its
+    # effect), so the TLS-only statement, which never applies over TLS, is left out here.
+    kept = [
+        st
+        for st in statements
+        if st.get("Condition") != {"Bool": {"aws:SecureTransport": "false"}}
+        and st.get("Condition") != {"Bool": {"aws:SecureTransport": ["false"]}}
+    ]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    policy["Statement"] = kept
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+
+s3_models.FakeBucket.get_permission = get_permission
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

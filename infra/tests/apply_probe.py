@@ -204,11 +204,6 @@ def settle(url, msgs, result):
     return failed
 
 
-# moto evaluates the TLS-only bucket policies, and it speaks plain HTTP: as AWS would, it denies
-# every request. They were checked above; the end-to-end part runs without them.
-for b in (landing, warehouse, f"{NAME}-quarantine-{account}"):
-    s3.delete_bucket_policy(Bucket=b)
-
 src = list(csv.reader(open(os.path.join(ROOT, "demo/data/orders-2026-01.csv"))))
 rows = src[1:21]
 bad = list(rows[0])

@@ -78,8 +78,7 @@ impl CommitService {
     /// A function's start-up, as `Ingestor::from_env`: configuration from the environment
     /// (failing with every problem named), telemetry, then the catalog and the DLQ client.
     pub async fn from_env() -> Result<Self, crate::Error> {
-        let config = crate::config::Config::from_env()?;
-        crate::telemetry::init(config.log_format, &config.log_filter);
+        let config = crate::telemetry::start()?;
         let catalog = crate::catalog::open_catalog(&config.catalog, &config.s3)
             .await
             .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;

@@ -161,8 +161,7 @@ impl Ingestor {
     /// A function's start-up: configuration from the environment (failing with every problem
     /// named), telemetry, then stores, specs and catalog.
     pub async fn from_env() -> Result<Self, Error> {
-        let config = Config::from_env()?;
-        crate::telemetry::init(config.log_format, &config.log_filter);
+        let config = crate::telemetry::start()?;
         Self::new(config)
             .await
             .inspect_err(|e| tracing::error!(error = %e, "init failed"))

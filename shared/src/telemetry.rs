@@ -3,7 +3,15 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::config::{Config, ConfigError, LogFormat};
+
+/// A function's start-up: the configuration from the environment (failing with every problem
+/// named), then tracing as it asks for.
+pub fn start() -> Result<Config, ConfigError> {
+    let config = Config::from_env()?;
+    init(config.log_format, &config.log_filter);
+    Ok(config)
+}
 
 /// Installs the global subscriber once; later calls are no-ops.
 pub fn init(format: LogFormat, filter: &str) {

@@ -250,6 +250,12 @@ impl Drop for TestEnv {
     }
 }
 
+/// How many rows the table's current snapshot holds, read back through Iceberg's scan.
+pub async fn row_count(catalog: &dyn iceberg::Catalog, ident: &TableIdent) -> usize {
+    let table = catalog.load_table(ident).await.unwrap();
+    scan(&table).await.iter().map(|b| b.num_rows()).sum()
+}
+
 /// All rows of the table's current snapshot, read back through Iceberg's scan.
 pub async fn scan(table: &Table) -> Vec<RecordBatch> {
     table

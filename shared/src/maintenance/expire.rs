@@ -17,7 +17,7 @@ use iceberg::transaction::{ApplyTransactionAction, Transaction};
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
-use super::clock::{Clock, SystemClock};
+use super::action::TableAction;
 use super::files::{delete_all, referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
@@ -109,47 +109,9 @@ pub fn snapshots_to_expire(
 
 /// Snapshot expiry of one table, planned and carried out by [`ExpireSnapshots::execute`]:
 /// `ExpireSnapshots::new(catalog, stores, ident).with_options(o).dry_run(true).execute()`.
-#[derive(Debug)]
-pub struct ExpireSnapshots<'a> {
-    catalog: &'a dyn Catalog,
-    stores: &'a Stores,
-    ident: &'a TableIdent,
-    opts: ExpireOptions,
-    dry_run: bool,
-    clock: &'a dyn Clock,
-}
+pub type ExpireSnapshots<'a> = TableAction<'a, ExpireOptions>;
 
-impl<'a> ExpireSnapshots<'a> {
-    /// Expiry of `ident` with default options, for real, by the system clock.
-    pub fn new(catalog: &'a dyn Catalog, stores: &'a Stores, ident: &'a TableIdent) -> Self {
-        Self {
-            catalog,
-            stores,
-            ident,
-            opts: ExpireOptions::default(),
-            dry_run: false,
-            clock: &SystemClock,
-        }
-    }
-
-    /// The request's options.
-    pub fn with_options(mut self, opts: ExpireOptions) -> Self {
-        self.opts = opts;
-        self
-    }
-
-    /// Plan and report only: change and delete nothing.
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
-    /// The clock ages are measured by.
-    pub fn with_clock(mut self, clock: &'a dyn Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
+impl ExpireSnapshots<'_> {
     /// Expires the snapshots and deletes what only they reached; returns what it did.
     pub async fn execute(self) -> Result<ExpireReport, MaintenanceError> {
         expire_snapshots(

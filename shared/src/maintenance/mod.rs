@@ -7,6 +7,7 @@
 //! - [`orphans`]: delete unreferenced files older than an age guard.
 //! - [`run`]: the request the compact function takes (tables × actions, dry run) and its report.
 
+pub mod action;
 pub mod clock;
 pub mod compact;
 pub mod expire;

@@ -9,7 +9,7 @@ use iceberg::table::Table;
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
-use super::clock::{Clock, SystemClock};
+use super::action::TableAction;
 use super::files::{list_files, normalize, referenced_files, EntryScope};
 use super::MaintenanceError;
 use crate::storage::Stores;
@@ -78,47 +78,9 @@ async fn referenced(table: &Table) -> Result<HashSet<String>, MaintenanceError> 
 /// Orphan removal of one table: `RemoveOrphanFiles::new(catalog, stores, ident)
 /// .with_options(o).dry_run(true).execute()` finds (and unless a dry run, deletes) the files under
 /// the table location no snapshot references and older than the age guard.
-#[derive(Debug)]
-pub struct RemoveOrphanFiles<'a> {
-    catalog: &'a dyn Catalog,
-    stores: &'a Stores,
-    ident: &'a TableIdent,
-    opts: OrphanOptions,
-    dry_run: bool,
-    clock: &'a dyn Clock,
-}
+pub type RemoveOrphanFiles<'a> = TableAction<'a, OrphanOptions>;
 
-impl<'a> RemoveOrphanFiles<'a> {
-    /// Orphan removal of `ident` with default options, for real, by the system clock.
-    pub fn new(catalog: &'a dyn Catalog, stores: &'a Stores, ident: &'a TableIdent) -> Self {
-        Self {
-            catalog,
-            stores,
-            ident,
-            opts: OrphanOptions::default(),
-            dry_run: false,
-            clock: &SystemClock,
-        }
-    }
-
-    /// The request's options.
-    pub fn with_options(mut self, opts: OrphanOptions) -> Self {
-        self.opts = opts;
-        self
-    }
-
-    /// List only: delete nothing.
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
-    /// The clock file ages are measured by.
-    pub fn with_clock(mut self, clock: &'a dyn Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
+impl RemoveOrphanFiles<'_> {
     /// Finds the orphans and (unless a dry run) deletes them; returns what it found and did.
     pub async fn execute(self) -> Result<OrphanReport, MaintenanceError> {
         remove_orphan_files(

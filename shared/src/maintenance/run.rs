@@ -167,8 +167,7 @@ impl Maintainer {
     /// A function's start-up, as `Ingestor::from_env`: configuration from the environment
     /// (failing with every problem named), telemetry, then catalog, swap, specs and queue.
     pub async fn from_env() -> Result<Self, crate::Error> {
-        let config = Config::from_env()?;
-        crate::telemetry::init(config.log_format, &config.log_filter);
+        let config = crate::telemetry::start()?;
         Self::new(&config)
             .await
             .inspect_err(|e| tracing::error!(error = %e, "init failed"))
