@@ -75,12 +75,9 @@ pub async fn rest_credential(
         arn: arn.clone(),
         message,
     };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()));
-    if let Some(endpoint) = &cfg.secretsmanager_endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    let client = aws_sdk_secretsmanager::Client::new(&loader.load().await);
+    let conf =
+        crate::config::aws_sdk_config(Some(region), cfg.secretsmanager_endpoint.as_deref()).await;
+    let client = aws_sdk_secretsmanager::Client::new(&conf);
     let out = client
         .get_secret_value()
         .secret_id(arn)
@@ -96,6 +93,18 @@ pub async fn rest_credential(
         ));
     }
     Ok(Some(value.trim().to_string()))
+}
+
+/// `cfg` with its REST credential already read from Secrets Manager (when it names a secret), so
+/// the clients one start-up builds from it (catalog and compare-and-swap) share a single read.
+pub async fn with_resolved_credential(
+    cfg: &CatalogConfig,
+    region: &str,
+) -> Result<CatalogConfig, CatalogError> {
+    let mut resolved = cfg.clone();
+    resolved.credential = rest_credential(cfg, region).await?;
+    resolved.credential_secret_arn = None;
+    Ok(resolved)
 }
 
 /// Opens the configured catalog.

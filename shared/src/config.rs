@@ -72,6 +72,19 @@ impl std::fmt::Debug for CatalogConfig {
     }
 }
 
+/// The AWS SDK configuration for one service client: the standard chain (credentials; the region
+/// too unless `region` is given), at `endpoint` when one is configured (an emulator such as moto).
+pub async fn aws_sdk_config(region: Option<&str>, endpoint: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    if let Some(e) = endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
 /// `namespace.table` (the namespace may itself be dotted: `a.b.table`) as a table identifier.
 pub fn parse_table_name(name: &str) -> Option<iceberg::TableIdent> {
     let (ns, table) = name.rsplit_once('.')?;

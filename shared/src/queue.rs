@@ -172,11 +172,7 @@ impl SqsQueue {
     /// A client for `queue_url` from the standard AWS configuration, at `endpoint` when given
     /// (`AWS_ENDPOINT_URL_SQS`: an emulator).
     pub async fn new(queue_url: &str, endpoint: Option<&str>) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(e) = endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        let conf = loader.load().await;
+        let conf = crate::config::aws_sdk_config(None, endpoint).await;
         Self {
             client: aws_sdk_sqs::Client::new(&conf),
             url: queue_url.to_string(),

@@ -551,26 +551,6 @@ async fn queued_requests_are_one_message_per_object_checked_before_commit() {
     );
 }
 
-#[test]
-fn table_and_quarantine_requests_of_one_object_have_distinct_dedup_ids() {
-    let base = CommitRequest {
-        table: "it.t".into(),
-        idempotency_key: "s3://b/k#etag=e".into(),
-        source: ObjectRef::new("b", "k"),
-        rows: 1,
-        partition_spec_id: 0,
-        data_files: vec![],
-        data_files_url: None,
-        file_count: 0,
-        sent_at_ms: 0,
-    };
-    let q = CommitRequest {
-        table: "it.quarantine".into(),
-        ..base.clone()
-    };
-    assert_ne!(base.deduplication_id(), q.deduplication_id());
-}
-
 /// Property-style: random rows of every supported primitive type, written as CSV, JSON lines
 /// and Parquet, ingested and read back through Iceberg: every value identical, or its row in
 /// quarantine with a code. Never changed.

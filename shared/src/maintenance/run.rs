@@ -141,8 +141,11 @@ impl Maintainer {
         let mut default_tables: Vec<TableIdent> =
             router.specs().iter().map(|s| s.ident.clone()).collect();
         default_tables.push(config.quarantine_table.clone());
-        let catalog = crate::catalog::open_catalog(&config.catalog, &config.s3).await?;
-        let swap = MetadataSwap::open(&config.catalog, &config.s3.region)
+        // The catalog and its compare-and-swap both authenticate: read a secret credential once.
+        let catalog_config =
+            crate::catalog::with_resolved_credential(&config.catalog, &config.s3.region).await?;
+        let catalog = crate::catalog::open_catalog(&catalog_config, &config.s3).await?;
+        let swap = MetadataSwap::open(&catalog_config, &config.s3.region)
             .await
             .map_err(|e| crate::Error::Maintenance(e.into()))?;
         let queue: Option<Arc<dyn GroupQueue>> = match &config.compact_queue_url {

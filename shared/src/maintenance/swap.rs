@@ -56,6 +56,14 @@ pub enum SwapError {
 }
 
 impl SwapError {
+    /// The catalog no longer points at `old`: another writer moved the table first.
+    fn moved(ident: &TableIdent, old: &str) -> Self {
+        Self::Conflict {
+            table: ident.to_string(),
+            detail: format!("metadata location is no longer {old}"),
+        }
+    }
+
     /// Whether reloading the table and trying again can succeed.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
@@ -126,24 +134,17 @@ impl MetadataSwap {
                 ))
             }
             CatalogKind::Glue => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .region(aws_config::Region::new(region.to_string()));
-                if let Some(endpoint) = &cfg.glue_endpoint {
-                    loader = loader.endpoint_url(endpoint);
-                }
-                let conf = loader.load().await;
+                let conf =
+                    crate::config::aws_sdk_config(Some(region), cfg.glue_endpoint.as_deref()).await;
                 Ok(Self::Glue {
                     client: aws_sdk_glue::Client::new(&conf),
                     catalog_id: cfg.glue_catalog_id.clone(),
                 })
             }
             CatalogKind::S3Tables => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .region(aws_config::Region::new(region.to_string()));
-                if let Some(endpoint) = &cfg.s3tables_endpoint {
-                    loader = loader.endpoint_url(endpoint);
-                }
-                let conf = loader.load().await;
+                let conf =
+                    crate::config::aws_sdk_config(Some(region), cfg.s3tables_endpoint.as_deref())
+                        .await;
                 Ok(Self::S3Tables {
                     client: aws_sdk_s3tables::Client::new(&conf),
                     bucket_arn: cfg.warehouse.clone(),
@@ -266,10 +267,7 @@ async fn sql_swap(
             message: e.to_string(),
         })?;
     if done.rows_affected() == 0 {
-        return Err(SwapError::Conflict {
-            table: ident.to_string(),
-            detail: format!("metadata location is no longer {old}"),
-        });
+        return Err(SwapError::moved(ident, old));
     }
     Ok(())
 }
@@ -301,10 +299,7 @@ async fn glue_swap(
         .ok_or_else(|| fail("GetTable returned no table".into()))?;
     let mut params: HashMap<String, String> = glue_table.parameters.clone().unwrap_or_default();
     if params.get("metadata_location").map(String::as_str) != Some(old) {
-        return Err(SwapError::Conflict {
-            table: ident.to_string(),
-            detail: format!("metadata location is no longer {old}"),
-        });
+        return Err(SwapError::moved(ident, old));
     }
     params.insert("metadata_location".into(), new.into());
     params.insert("previous_metadata_location".into(), old.into());
@@ -365,10 +360,7 @@ async fn s3tables_swap(
             ))
         })?;
     if current.metadata_location() != Some(old) {
-        return Err(SwapError::Conflict {
-            table: ident.to_string(),
-            detail: format!("metadata location is no longer {old}"),
-        });
+        return Err(SwapError::moved(ident, old));
     }
     client
         .update_table_metadata_location()
