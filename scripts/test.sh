@@ -42,6 +42,8 @@ export FLOE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${FLOE_PG_PORT:-543
 cargo fmt --all -- --check
 # The shared crate's imports flow one way: no module cycles (scripts/module-graph.py lists them).
 python3 scripts/module-graph.py --check >/dev/null || { python3 scripts/module-graph.py; exit 1; }
+# No function over ~80 lines without a written reason (scripts/long-functions.allow).
+python3 scripts/long-functions.py --check >/dev/null || { python3 scripts/long-functions.py; exit 1; }
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
 # infra/ kept in step with the code: HCL wiring tests + checkov.

@@ -193,7 +193,7 @@ pub async fn commit_messages(
             Ok(()) => {}
             Err(e) => {
                 tracing::error!(table = %table, error = %e, "table commit failed; its messages will be redelivered");
-                report.error = Some(e);
+                report.error = Some(e.to_string());
                 let refused_ids: Vec<&String> =
                     refusals.iter().map(|(r, _)| &r.message_id).collect();
                 failed.extend(
@@ -303,6 +303,38 @@ pub async fn check_files(
     Ok(())
 }
 
+/// Why a table's batch was not committed: every message not refused is redelivered.
+#[derive(Debug, thiserror::Error)]
+pub enum TableCommitError {
+    /// The request names no valid table.
+    #[error("`{0}` is not a `namespace.table` name")]
+    BadName(String),
+    /// The table could not be loaded.
+    #[error("cannot load {table}: {source}")]
+    Load {
+        /// The table.
+        table: String,
+        /// Why.
+        #[source]
+        source: iceberg::Error,
+    },
+    /// A request's data-file list could not be read.
+    #[error("cannot read the data files of {key}: {source}")]
+    DataFiles {
+        /// The request's idempotency key.
+        key: String,
+        /// Why.
+        #[source]
+        source: iceberg::Error,
+    },
+    /// The files' existence could not be checked (storage unreachable).
+    #[error("{0}")]
+    Check(String),
+    /// The commit failed.
+    #[error(transparent)]
+    Commit(#[from] crate::commit::CommitError),
+}
+
 async fn commit_table(
     catalog: &Arc<dyn Catalog>,
     table: &str,
@@ -310,13 +342,16 @@ async fn commit_table(
     policy: &crate::commit::CommitPolicy,
     report: &mut TableCommitReport,
     refusals: &mut Vec<(RefusedRequest, String)>,
-) -> Result<(), String> {
+) -> Result<(), TableCommitError> {
     let ident = crate::config::parse_table_name(table)
-        .ok_or_else(|| format!("`{table}` is not a `namespace.table` name"))?;
+        .ok_or_else(|| TableCommitError::BadName(table.to_string()))?;
     let current = catalog
         .load_table(&ident)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| TableCommitError::Load {
+            table: table.to_string(),
+            source,
+        })?;
     let mut entries = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (id, r, body) in requests {
@@ -341,11 +376,16 @@ async fn commit_table(
                 ));
                 continue;
             }
-            Err(e) => return Err(format!("read the data files of {}: {e}", r.idempotency_key)),
+            Err(source) => {
+                return Err(TableCommitError::DataFiles {
+                    key: r.idempotency_key.clone(),
+                    source,
+                })
+            }
         };
         match check_files(&current, &files).await {
             Ok(()) => {}
-            Err(("check_failed", why)) => return Err(why),
+            Err(("check_failed", why)) => return Err(TableCommitError::Check(why)),
             Err((code, why)) => {
                 refusals.push((refused(id, Some(table), code, why), body.clone()));
                 continue;
@@ -359,9 +399,8 @@ async fn commit_table(
     }
     let rows_by_key: BTreeMap<String, u64> =
         entries.iter().map(|e| (e.key.clone(), e.rows)).collect();
-    let outcome = commit_batch(catalog.clone(), &ident, entries, Default::default(), policy)
-        .await
-        .map_err(|e| e.to_string())?;
+    let outcome =
+        commit_batch(catalog.clone(), &ident, entries, Default::default(), policy).await?;
     let now = chrono::Utc::now().timestamp_millis();
     report.max_queue_latency_ms = requests
         .iter()

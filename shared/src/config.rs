@@ -323,23 +323,7 @@ impl Config {
 
         let s3 = s3_section(&get, &mut problems);
 
-        let table_specs = get("FLOE_TABLE_SPECS").unwrap_or_else(|| {
-            problems.push(ConfigProblem {
-                variable: "FLOE_TABLE_SPECS",
-                message: "required: a directory or s3:// prefix holding the `*.toml` table specs"
-                    .into(),
-            });
-            String::new()
-        });
-        if !table_specs.is_empty()
-            && !table_specs.starts_with("s3://")
-            && !PathBuf::from(&table_specs).exists()
-        {
-            problems.push(ConfigProblem {
-                variable: "FLOE_TABLE_SPECS",
-                message: format!("`{table_specs}` does not exist"),
-            });
-        }
+        let table_specs = table_specs_var(&get, &mut problems);
 
         let quarantine_url = storage_url(
             &mut problems,
@@ -348,18 +332,7 @@ impl Config {
         );
         let reports_url = storage_url(&mut problems, "FLOE_REPORTS_URL", get("FLOE_REPORTS_URL"));
         let default_namespace = get("FLOE_DEFAULT_NAMESPACE").unwrap_or_else(|| "floe".into());
-        let quarantine_name = get("FLOE_QUARANTINE_TABLE")
-            .unwrap_or_else(|| format!("{default_namespace}.quarantine"));
-        let quarantine_table = match parse_table_name(&quarantine_name) {
-            Some(ident) => ident,
-            None => {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_QUARANTINE_TABLE",
-                    message: format!("`{quarantine_name}` must be `namespace.table`"),
-                });
-                iceberg::TableIdent::from_strs(["floe", "quarantine"]).expect("a valid name")
-            }
-        };
+        let quarantine_table = quarantine_table_var(&get, &mut problems, &default_namespace);
         let batch_rows = parse_num(
             &mut problems,
             "FLOE_BATCH_ROWS",
@@ -381,17 +354,7 @@ impl Config {
             10u32,
             1..=100,
         );
-        let compact_queue_url = get("FLOE_COMPACT_QUEUE_URL");
-        if let Some(u) = &compact_queue_url {
-            if !u.starts_with("https://") && !u.starts_with("http://") {
-                problems.push(ConfigProblem {
-                    variable: "FLOE_COMPACT_QUEUE_URL",
-                    message: format!(
-                        "`{u}` is not an SQS queue URL (https://sqs.<region>.amazonaws.com/...)"
-                    ),
-                });
-            }
-        }
+        let compact_queue_url = compact_queue_var(&get, &mut problems);
         let commit_mode = commit_mode_section(&get, &mut problems);
         let limits = limits_section(&get, &mut problems);
         let redelivery_window_hours = parse_num(
@@ -430,6 +393,71 @@ impl Config {
                 .unwrap_or_else(|| "info".into()),
         })
     }
+}
+
+/// `FLOE_TABLE_SPECS`: required; a local directory must exist.
+fn table_specs_var(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> String {
+    let table_specs = get("FLOE_TABLE_SPECS").unwrap_or_else(|| {
+        problems.push(ConfigProblem {
+            variable: "FLOE_TABLE_SPECS",
+            message: "required: a directory or s3:// prefix holding the `*.toml` table specs"
+                .into(),
+        });
+        String::new()
+    });
+    if !table_specs.is_empty()
+        && !table_specs.starts_with("s3://")
+        && !PathBuf::from(&table_specs).exists()
+    {
+        problems.push(ConfigProblem {
+            variable: "FLOE_TABLE_SPECS",
+            message: format!("`{table_specs}` does not exist"),
+        });
+    }
+
+    table_specs
+}
+
+/// `FLOE_QUARANTINE_TABLE` (default `<namespace>.quarantine`), parsed once into an identifier.
+fn quarantine_table_var(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+    default_namespace: &str,
+) -> iceberg::TableIdent {
+    let quarantine_name =
+        get("FLOE_QUARANTINE_TABLE").unwrap_or_else(|| format!("{default_namespace}.quarantine"));
+    match parse_table_name(&quarantine_name) {
+        Some(ident) => ident,
+        None => {
+            problems.push(ConfigProblem {
+                variable: "FLOE_QUARANTINE_TABLE",
+                message: format!("`{quarantine_name}` must be `namespace.table`"),
+            });
+            iceberg::TableIdent::from_strs(["floe", "quarantine"]).expect("a valid name")
+        }
+    }
+}
+
+/// `FLOE_COMPACT_QUEUE_URL`: an SQS queue URL when set.
+fn compact_queue_var(
+    get: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<String> {
+    let compact_queue_url = get("FLOE_COMPACT_QUEUE_URL");
+    if let Some(u) = &compact_queue_url {
+        if !u.starts_with("https://") && !u.starts_with("http://") {
+            problems.push(ConfigProblem {
+                variable: "FLOE_COMPACT_QUEUE_URL",
+                message: format!(
+                    "`{u}` is not an SQS queue URL (https://sqs.<region>.amazonaws.com/...)"
+                ),
+            });
+        }
+    }
+    compact_queue_url
 }
 
 /// An optional `s3://` / `file://` location.

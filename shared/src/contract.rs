@@ -34,7 +34,10 @@ pub struct CompiledContract {
 impl CompiledContract {
     /// Compiles `spec`'s column contracts and rules for `table_schema`; the error names the
     /// column or rule.
-    pub fn compile(table_schema: SchemaRef, spec: &crate::spec::TableSpec) -> Result<Self, String> {
+    pub fn compile(
+        table_schema: SchemaRef,
+        spec: &crate::spec::TableSpec,
+    ) -> Result<Self, ContractError> {
         let columns = table_schema
             .fields()
             .iter()
@@ -48,7 +51,13 @@ impl CompiledContract {
             .contract
             .rules
             .iter()
-            .map(|r| crate::rules::compile(r, &eval_schema))
+            .map(|r| {
+                crate::rules::compile(r, &eval_schema).map_err(|source| ContractError::Rule {
+                    rule: r.name.clone(),
+                    sql: r.sql.clone(),
+                    source,
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             table_schema,
@@ -57,6 +66,73 @@ impl CompiledContract {
             rules,
         })
     }
+}
+
+/// Why a table contract does not compile; names the column or rule.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    /// A column option does not fit the column.
+    #[error("column `{column}`: {problem}")]
+    Column {
+        /// The column.
+        column: String,
+        /// What is wrong.
+        problem: ColumnProblem,
+    },
+    /// A SQL rule does not compile against the table schema.
+    #[error("rule `{rule}` ({sql}): {source}")]
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// Its SQL.
+        sql: String,
+        /// Why.
+        #[source]
+        source: crate::rules::RuleError,
+    },
+}
+
+/// What is wrong with one column's contract options.
+#[derive(Debug, thiserror::Error)]
+pub enum ColumnProblem {
+    /// A `min`, `max` or `allowed` value is not a value of the column's type.
+    #[error("{what} `{text}` is not a valid {data_type}: {source}")]
+    BadValue {
+        /// Which option.
+        what: &'static str,
+        /// The value as written.
+        text: String,
+        /// The column's type.
+        data_type: DataType,
+        /// The cast error.
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+    /// `min` above `max`.
+    #[error("min {min} is greater than max {max}: every row would fail")]
+    EmptyRange {
+        /// `min` as written.
+        min: String,
+        /// `max` as written.
+        max: String,
+    },
+    /// An option set on a column type it does not apply to.
+    #[error("`{option}` applies to {applies_to} columns only")]
+    NotApplicable {
+        /// The option.
+        option: &'static str,
+        /// The types it applies to.
+        applies_to: &'static str,
+    },
+    /// `pattern` is not a valid regular expression.
+    #[error("pattern: {0}")]
+    Pattern(#[source] regex::Error),
+    /// An unknown `rounding` mode.
+    #[error("rounding `{0}`: the supported mode is `half_up` (half away from zero)")]
+    Rounding(String),
+    /// An unknown `epoch` unit.
+    #[error("epoch unit `{0}`: use s, ms, us or ns")]
+    EpochUnit(String),
 }
 
 /// `schema` with every top-level field nullable.
@@ -98,7 +174,11 @@ fn toml_text(v: &toml::Value) -> String {
     }
 }
 
-fn typed_scalar(v: &toml::Value, ty: &DataType, what: &str) -> Result<Scalar<ArrayRef>, String> {
+fn typed_scalar(
+    v: &toml::Value,
+    ty: &DataType,
+    what: &'static str,
+) -> Result<Scalar<ArrayRef>, ColumnProblem> {
     let text = toml_text(v);
     let strict = CastOptions {
         safe: false,
@@ -107,13 +187,18 @@ fn typed_scalar(v: &toml::Value, ty: &DataType, what: &str) -> Result<Scalar<Arr
     let arr: ArrayRef = Arc::new(StringArray::from(vec![text.as_str()]));
     cast_with_options(&arr, ty, &strict)
         .map(Scalar::new)
-        .map_err(|e| format!("{what} `{text}` is not a valid {ty}: {e}"))
+        .map_err(|source| ColumnProblem::BadValue {
+            what,
+            text: text.clone(),
+            data_type: ty.clone(),
+            source,
+        })
 }
 
 impl ColumnContract {
     /// Compiles a column's rules against its Arrow field; `spec` is `None` for columns added by
     /// schema evolution (no rules).
-    pub fn compile(field: &Field, spec: Option<&ColumnSpec>) -> Result<Self, String> {
+    pub fn compile(field: &Field, spec: Option<&ColumnSpec>) -> Result<Self, ContractError> {
         let ty = field.data_type().clone();
         let mut c = ColumnContract {
             name: field.name().clone(),
@@ -133,21 +218,20 @@ impl ColumnContract {
         // `""` is a string value; for other types an empty field means "no value".
         c.empty_as_null = ty != DataType::Utf8;
         let Some(spec) = spec else { return Ok(c) };
-        let ctx = |e: String| format!("column `{}`: {e}", spec.name);
+        let ctx = |problem: ColumnProblem| ContractError::Column {
+            column: spec.name.clone(),
+            problem,
+        };
+        let not_applicable =
+            |option, applies_to| ctx(ColumnProblem::NotApplicable { option, applies_to });
         if let Some(e) = spec.empty_as_null {
             c.empty_as_null = e;
         }
         c.round_decimals = match spec.rounding.as_deref() {
             None => false,
             Some("half_up") if matches!(ty, DataType::Decimal128(..)) => true,
-            Some("half_up") => {
-                return Err(ctx("`rounding` applies to decimal columns only".into()))
-            }
-            Some(other) => {
-                return Err(ctx(format!(
-                    "rounding `{other}`: the supported mode is `half_up` (half away from zero)"
-                )))
-            }
+            Some("half_up") => return Err(not_applicable("rounding", "decimal")),
+            Some(other) => return Err(ctx(ColumnProblem::Rounding(other.into()))),
         };
         c.min = spec
             .min
@@ -166,9 +250,10 @@ impl ColumnContract {
                 .map(|b| b.value(0))
                 .unwrap_or(false)
             {
-                return Err(ctx(format!(
-                    "min {lo} is greater than max {hi}: every row would fail"
-                )));
+                return Err(ctx(ColumnProblem::EmptyRange {
+                    min: lo.clone(),
+                    max: hi.clone(),
+                }));
             }
         }
         if let Some(values) = &spec.allowed {
@@ -181,20 +266,18 @@ impl ColumnContract {
         }
         if let Some(p) = &spec.pattern {
             if ty != DataType::Utf8 {
-                return Err(ctx("`pattern` applies to string columns only".into()));
+                return Err(not_applicable("pattern", "string"));
             }
-            regex::Regex::new(p).map_err(|e| ctx(format!("pattern: {e}")))?;
+            regex::Regex::new(p).map_err(|e| ctx(ColumnProblem::Pattern(e)))?;
             c.pattern = Some(p.clone());
         }
         if spec.max_length.is_some() && ty != DataType::Utf8 {
-            return Err(ctx("`max_length` applies to string columns only".into()));
+            return Err(not_applicable("max_length", "string"));
         }
         c.max_length = spec.max_length;
         let temporal = matches!(ty, DataType::Timestamp(..) | DataType::Date32);
         if (!spec.formats.is_empty() || spec.epoch.is_some()) && !temporal {
-            return Err(ctx(
-                "`formats` / `epoch` apply to date and timestamp columns only".into(),
-            ));
+            return Err(not_applicable("formats` / `epoch", "date and timestamp"));
         }
         c.formats = spec.formats.clone();
         c.epoch = match spec.epoch.as_deref() {
@@ -203,7 +286,7 @@ impl ColumnContract {
             Some("ms") => Some(TimeUnit::Millisecond),
             Some("us") => Some(TimeUnit::Microsecond),
             Some("ns") => Some(TimeUnit::Nanosecond),
-            Some(other) => return Err(ctx(format!("epoch unit `{other}`: use s, ms, us or ns"))),
+            Some(other) => return Err(ctx(ColumnProblem::EpochUnit(other.into()))),
         };
         Ok(c)
     }

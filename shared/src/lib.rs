@@ -77,12 +77,13 @@ pub enum Error {
     #[error(transparent)]
     Maintenance(#[from] maintenance::MaintenanceError),
     /// An unreadable object could not be copied to quarantine.
-    #[error("{object}: cannot quarantine the object: {message}")]
+    #[error("{object}: cannot quarantine the object: {source}")]
     Quarantine {
         /// The object.
         object: String,
         /// Why.
-        message: String,
+        #[source]
+        source: quarantine::QuarantineError,
     },
     /// A commit request could not be sent.
     #[error("{object}: cannot send the commit request: {source}")]
@@ -113,7 +114,8 @@ impl Error {
             Error::Commit(e) => e.is_retryable(),
             #[cfg(feature = "maintenance")]
             Error::Maintenance(_) => true,
-            Error::Quarantine { .. } | Error::Queue { .. } => true,
+            Error::Quarantine { source, .. } => source.is_retryable(),
+            Error::Queue { .. } => true,
             Error::Arrow(_) => false,
         }
     }

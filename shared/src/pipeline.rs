@@ -56,9 +56,9 @@ impl ObjectPipeline {
     ) -> Result<ObjectDecoder, FormatError> {
         let contract =
             self.contract(spec, arrow_schema)
-                .map_err(|message| FormatError::Unsupported {
+                .map_err(|source| FormatError::Contract {
                     object: object.url(),
-                    message,
+                    source: Box::new(source),
                 })?;
         ObjectDecoder::open(
             self.landing.clone(),
@@ -77,7 +77,7 @@ impl ObjectPipeline {
         &self,
         spec: &TableSpec,
         arrow_schema: arrow_schema::SchemaRef,
-    ) -> Result<Arc<CompiledContract>, String> {
+    ) -> Result<Arc<CompiledContract>, crate::contract::ContractError> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         format!("{:?}", arrow_schema.fields()).hash(&mut h);

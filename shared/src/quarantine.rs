@@ -163,17 +163,44 @@ pub async fn copy_object(
     landing: &crate::landing::Landing,
     object: &ObjectRef,
     quarantine_url: &str,
-) -> Result<String, String> {
+) -> Result<String, QuarantineError> {
     let rest = quarantine_url
         .strip_prefix("s3://")
-        .ok_or_else(|| format!("quarantine location `{quarantine_url}` must be an s3:// URL"))?;
+        .ok_or_else(|| QuarantineError::Location(quarantine_url.to_string()))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     let key = crate::landing::quarantine_key(prefix, object);
-    landing
-        .copy(object, bucket, &key)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!("s3://{bucket}/{key}"))
+    let dest = format!("s3://{bucket}/{key}");
+    match landing.copy(object, bucket, &key).await {
+        Ok(_) => Ok(dest),
+        Err(source) => Err(QuarantineError::Copy { dest, source }),
+    }
+}
+
+/// Why an unreadable object could not be copied to quarantine.
+#[derive(Debug, thiserror::Error)]
+pub enum QuarantineError {
+    /// The configured location is not an `s3://` URL.
+    #[error("quarantine location `{0}` must be an s3:// URL")]
+    Location(String),
+    /// The server-side copy failed.
+    #[error("cannot copy it to {dest}: {source}")]
+    Copy {
+        /// Destination URL.
+        dest: String,
+        /// Why.
+        #[source]
+        source: crate::landing::LandingError,
+    },
+}
+
+impl QuarantineError {
+    /// Whether a retry could succeed (a copy over the network; never a bad location).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Location(_) => false,
+            Self::Copy { source, .. } => source.is_retryable(),
+        }
+    }
 }
 
 /// Quarantine rows of one object, written to the quarantine table. The table is loaded (or

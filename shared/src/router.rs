@@ -14,17 +14,16 @@ pub fn load_spec(
     default_namespace: &str,
 ) -> Result<TableSpec, SpecError> {
     let spec = TableSpec::from_toml(text, location, default_namespace)?;
-    check_contract(&spec).map_err(|message| SpecError::Invalid {
+    let contract = |source: Box<dyn std::error::Error + Send + Sync>| SpecError::Contract {
         location: location.to_string(),
-        message,
-    })?;
+        source,
+    };
+    // Compile the column contracts and SQL rules against the spec's own schema, for their errors.
+    let arrow =
+        iceberg::arrow::schema_to_arrow_schema(&spec.schema).map_err(|e| contract(Box::new(e)))?;
+    crate::contract::CompiledContract::compile(std::sync::Arc::new(arrow), &spec)
+        .map_err(|e| contract(Box::new(e)))?;
     Ok(spec)
-}
-
-/// Compiles the spec's column contracts and SQL rules against its own schema, for their errors.
-fn check_contract(spec: &TableSpec) -> Result<(), String> {
-    let arrow = iceberg::arrow::schema_to_arrow_schema(&spec.schema).map_err(|e| e.to_string())?;
-    crate::contract::CompiledContract::compile(std::sync::Arc::new(arrow), spec).map(|_| ())
 }
 
 /// The routing error for an object no table claims.

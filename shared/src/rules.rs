@@ -70,13 +70,25 @@ impl ContextProvider for Functions {
     }
 }
 
-/// Compiles `rule` against the table's Arrow schema; the error names the rule and the problem.
-pub fn compile(rule: &RuleSpec, schema: &SchemaRef) -> Result<CompiledRule, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("rule `{}` ({}): {e}", rule.name, rule.sql);
+/// Why a SQL rule does not compile (the caller names the rule).
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// Not valid SQL.
+    #[error("{0}")]
+    Parse(#[from] datafusion_sql::sqlparser::parser::ParserError),
+    /// Valid SQL that does not plan against the table schema (unknown column, bad types).
+    #[error("{0}")]
+    Plan(#[from] datafusion_common::DataFusionError),
+    /// Not a predicate.
+    #[error("must be a boolean expression, not {0}")]
+    NotBoolean(DataType),
+}
+
+/// Compiles `rule` against the table's Arrow schema.
+pub fn compile(rule: &RuleSpec, schema: &SchemaRef) -> Result<CompiledRule, RuleError> {
     let ast = Parser::new(&GenericDialect {})
         .try_with_sql(&rule.sql)
-        .and_then(|mut p| p.parse_expr())
-        .map_err(|e| fail(&e))?;
+        .and_then(|mut p| p.parse_expr())?;
     let mut udfs = HashMap::new();
     for f in datafusion_functions::all_default_functions() {
         udfs.insert(f.name().to_string(), f.clone());
@@ -88,23 +100,15 @@ pub fn compile(rule: &RuleSpec, schema: &SchemaRef) -> Result<CompiledRule, Stri
         udfs,
         options: ConfigOptions::default(),
     };
-    let df_schema = DFSchema::try_from(schema.as_ref().clone()).map_err(|e| fail(&e))?;
-    let expr = SqlToRel::new(&provider)
-        .sql_to_expr(ast, &df_schema, &mut PlannerContext::new())
-        .map_err(|e| fail(&e))?;
+    let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+    let expr = SqlToRel::new(&provider).sql_to_expr(ast, &df_schema, &mut PlannerContext::new())?;
     let df_schema = Arc::new(df_schema);
     let simplifier = ExprSimplifier::new(SimplifyContext::default().with_schema(df_schema.clone()));
-    let expr = simplifier.coerce(expr, &df_schema).map_err(|e| fail(&e))?;
-    let physical =
-        create_physical_expr(&expr, &df_schema, &ExecutionProps::new()).map_err(|e| fail(&e))?;
-    let field: FieldRef = physical
-        .return_field(schema.as_ref())
-        .map_err(|e| fail(&e))?;
+    let expr = simplifier.coerce(expr, &df_schema)?;
+    let physical = create_physical_expr(&expr, &df_schema, &ExecutionProps::new())?;
+    let field: FieldRef = physical.return_field(schema.as_ref())?;
     if field.data_type() != &DataType::Boolean {
-        return Err(fail(&format!(
-            "must be a boolean expression, not {}",
-            field.data_type()
-        )));
+        return Err(RuleError::NotBoolean(field.data_type().clone()));
     }
     Ok(CompiledRule {
         name: rule.name.clone(),
@@ -116,16 +120,15 @@ pub fn compile(rule: &RuleSpec, schema: &SchemaRef) -> Result<CompiledRule, Stri
 impl CompiledRule {
     /// Evaluates the rule: `true` where the row passes. A null result (e.g. `amount >= 0` on a
     /// null amount) passes: nullability is the column contract's job.
-    pub fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray, String> {
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray, RuleError> {
         let value = self
             .expr
             .evaluate(batch)
-            .and_then(|v| v.into_array(batch.num_rows()))
-            .map_err(|e| format!("rule `{}`: {e}", self.name))?;
+            .and_then(|v| v.into_array(batch.num_rows()))?;
         let b = value
             .as_any()
             .downcast_ref::<BooleanArray>()
-            .ok_or_else(|| format!("rule `{}` is not boolean", self.name))?;
+            .ok_or_else(|| RuleError::NotBoolean(value.data_type().clone()))?;
         Ok(BooleanArray::from_iter(
             (0..b.len()).map(|i| Some(b.is_null(i) || b.value(i))),
         ))
@@ -182,12 +185,18 @@ mod tests {
     #[test]
     fn rejects_unknown_columns_and_non_boolean_rules() {
         let b = batch();
-        assert!(compile(&rule("nope > 1"), &b.schema())
-            .unwrap_err()
-            .contains("rule `r`"));
-        assert!(compile(&rule("quantity + 1"), &b.schema())
-            .unwrap_err()
-            .contains("boolean"));
-        assert!(compile(&rule("quantity >"), &b.schema()).is_err());
+        let unknown = compile(&rule("nope > 1"), &b.schema()).unwrap_err();
+        assert!(
+            matches!(&unknown, RuleError::Plan(_)) && unknown.to_string().contains("nope"),
+            "{unknown}"
+        );
+        assert!(matches!(
+            compile(&rule("quantity + 1"), &b.schema()),
+            Err(RuleError::NotBoolean(DataType::Int64))
+        ));
+        assert!(matches!(
+            compile(&rule("quantity >"), &b.schema()),
+            Err(RuleError::Parse(_))
+        ));
     }
 }

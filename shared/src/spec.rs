@@ -34,6 +34,15 @@ pub enum SpecError {
         /// What is wrong.
         message: String,
     },
+    /// A spec's contract (column options, SQL rules) does not compile against its schema.
+    #[error("invalid table spec `{location}`: {source}")]
+    Contract {
+        /// File path or URL.
+        location: String,
+        /// The contract error (typed by the contract module, which sits above this one).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Storage could not be reached.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -267,6 +276,87 @@ pub struct TableSpec {
     pub schema: Schema,
 }
 
+impl RawSpec {
+    /// Checks routing and names: prefixes present and non-empty, path-safe table and namespace
+    /// names, one-byte CSV characters.
+    fn check_names(&self) -> Result<(), String> {
+        if self.prefixes.is_empty() {
+            return Err("`prefixes` must list at least one S3 key prefix".into());
+        }
+        if self.columns.is_empty() {
+            return Err("`columns` must list at least one column".into());
+        }
+        if let Some(p) = self.prefixes.iter().find(|p| p.trim().is_empty()) {
+            return Err(format!(
+                "prefix `{p}` is empty: it would route every key of the bucket to this table"
+            ));
+        }
+        let path_like = |n: &str| {
+            n.is_empty()
+                || n.contains(['/', '\\', '\0'])
+                || n == "."
+                || n == ".."
+                || n.chars().any(char::is_control)
+        };
+        if path_like(&self.name) {
+            return Err(format!(
+                "table name `{}` must not be empty or hold `/`, `\\`, `..` or control characters (it becomes part of storage paths)",
+                self.name
+            ));
+        }
+        if let Some(ns) = &self.namespace {
+            if ns.split('.').any(path_like) {
+                return Err(format!(
+                    "namespace `{ns}` must not hold empty parts, `/`, `\\`, `..` or control characters"
+                ));
+            }
+        }
+        for (what, c) in [("delimiter", self.csv.delimiter), ("quote", self.csv.quote)]
+            .into_iter()
+            .chain(self.csv.escape.map(|e| ("escape", e)))
+        {
+            if !c.is_ascii() {
+                return Err(format!(
+                    "csv {what} `{c}` must be a single ASCII character (one byte)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Iceberg schema of the declared columns (field ids 1..=n in column order).
+fn schema_of(columns: &[ColumnSpec]) -> Result<Schema, String> {
+    let mut fields = Vec::with_capacity(columns.len());
+    let mut seen = HashMap::new();
+    for (i, c) in columns.iter().enumerate() {
+        if seen.insert(c.name.clone(), i).is_some() {
+            return Err(format!("column `{}` is declared twice", c.name));
+        }
+        let ty = parse_primitive(&c.type_name).map_err(|m| format!("column `{}`: {m}", c.name))?;
+        if matches!(ty, PrimitiveType::Uuid | PrimitiveType::Fixed(_)) {
+            return Err(format!(
+                    "column `{}`: type `{}` is not supported for ingest yet (values could not be stored exactly); use `string` or `binary`",
+                    c.name, c.type_name
+                ));
+        }
+        let id = i as i32 + 1;
+        let mut f = if c.required {
+            NestedField::required(id, &c.name, Type::Primitive(ty))
+        } else {
+            NestedField::optional(id, &c.name, Type::Primitive(ty))
+        };
+        if let Some(doc) = &c.doc {
+            f = f.with_doc(doc);
+        }
+        fields.push(f.into());
+    }
+    Schema::builder()
+        .with_fields(fields)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 impl TableSpec {
     /// Parses and validates one spec; `location` names it in errors.
     pub fn from_toml(
@@ -279,78 +369,8 @@ impl TableSpec {
             message,
         };
         let raw: RawSpec = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if raw.prefixes.is_empty() {
-            return Err(invalid(
-                "`prefixes` must list at least one S3 key prefix".into(),
-            ));
-        }
-        if raw.columns.is_empty() {
-            return Err(invalid("`columns` must list at least one column".into()));
-        }
-        if let Some(p) = raw.prefixes.iter().find(|p| p.trim().is_empty()) {
-            return Err(invalid(format!(
-                "prefix `{p}` is empty: it would route every key of the bucket to this table"
-            )));
-        }
-        let path_like = |n: &str| {
-            n.is_empty()
-                || n.contains(['/', '\\', '\0'])
-                || n == "."
-                || n == ".."
-                || n.chars().any(char::is_control)
-        };
-        if path_like(&raw.name) {
-            return Err(invalid(format!(
-                "table name `{}` must not be empty or hold `/`, `\\`, `..` or control characters (it becomes part of storage paths)",
-                raw.name
-            )));
-        }
-        if let Some(ns) = &raw.namespace {
-            if ns.split('.').any(path_like) {
-                return Err(invalid(format!(
-                    "namespace `{ns}` must not hold empty parts, `/`, `\\`, `..` or control characters"
-                )));
-            }
-        }
-        for (what, c) in [("delimiter", raw.csv.delimiter), ("quote", raw.csv.quote)]
-            .into_iter()
-            .chain(raw.csv.escape.map(|e| ("escape", e)))
-        {
-            if !c.is_ascii() {
-                return Err(invalid(format!(
-                    "csv {what} `{c}` must be a single ASCII character (one byte)"
-                )));
-            }
-        }
-        let mut fields = Vec::with_capacity(raw.columns.len());
-        let mut seen = HashMap::new();
-        for (i, c) in raw.columns.iter().enumerate() {
-            if seen.insert(c.name.clone(), i).is_some() {
-                return Err(invalid(format!("column `{}` is declared twice", c.name)));
-            }
-            let ty = parse_primitive(&c.type_name)
-                .map_err(|m| invalid(format!("column `{}`: {m}", c.name)))?;
-            if matches!(ty, PrimitiveType::Uuid | PrimitiveType::Fixed(_)) {
-                return Err(invalid(format!(
-                    "column `{}`: type `{}` is not supported for ingest yet (values could not be stored exactly); use `string` or `binary`",
-                    c.name, c.type_name
-                )));
-            }
-            let id = i as i32 + 1;
-            let mut f = if c.required {
-                NestedField::required(id, &c.name, Type::Primitive(ty))
-            } else {
-                NestedField::optional(id, &c.name, Type::Primitive(ty))
-            };
-            if let Some(doc) = &c.doc {
-                f = f.with_doc(doc);
-            }
-            fields.push(f.into());
-        }
-        let schema = Schema::builder()
-            .with_fields(fields)
-            .build()
-            .map_err(|e| invalid(e.to_string()))?;
+        raw.check_names().map_err(invalid)?;
+        let schema = schema_of(&raw.columns).map_err(invalid)?;
         let format = raw
             .format
             .as_deref()
@@ -385,35 +405,39 @@ impl TableSpec {
             checks: raw.checks,
             schema,
         };
-        if spec.format == Some(InputFormat::Parquet)
-            && spec.compression.is_some_and(|c| c != Compression::None)
+        spec.check_layout().map_err(invalid)?;
+        Ok(spec)
+    }
+
+    /// Checks what depends on the schema: format/compression pairing, partition transforms
+    /// (bound now, so a transform that does not fit its column fails naming the spec, not on
+    /// every object), sort order and writer properties.
+    fn check_layout(&self) -> Result<(), String> {
+        if self.format == Some(InputFormat::Parquet)
+            && self.compression.is_some_and(|c| c != Compression::None)
         {
-            return Err(invalid(
-                "`format = \"parquet\"` with `compression`: Parquet objects are not wrapped in gzip/zstd (Parquet compresses internally)".into(),
-            ));
+            return Err("`format = \"parquet\"` with `compression`: Parquet objects are not wrapped in gzip/zstd (Parquet compresses internally)".into());
         }
-        let unbound = spec.partition_spec().map_err(invalid)?;
-        // Bind it now: a transform that does not fit its column (day on a string, bucket[0])
-        // fails here, naming the spec, instead of on every object.
-        for p in &spec.partition {
+        let unbound = self.partition_spec()?;
+        for p in &self.partition {
             if let Ok(Transform::Bucket(0) | Transform::Truncate(0)) =
                 Transform::from_str(&p.transform)
             {
-                return Err(invalid(format!(
+                return Err(format!(
                     "partition on `{}`: `{}` needs a width of at least 1",
                     p.column, p.transform
-                )));
+                ));
             }
         }
-        iceberg::spec::PartitionSpec::builder(spec.schema.clone())
+        iceberg::spec::PartitionSpec::builder(self.schema.clone())
             .add_unbound_fields(unbound.fields().iter().cloned())
             .and_then(|b| b.build())
-            .map_err(|e| invalid(format!("partition spec: {e}")))?;
-        spec.sort_order().map_err(invalid)?;
-        for (k, v) in &spec.properties {
-            check_writer_property(k, v).map_err(invalid)?;
+            .map_err(|e| format!("partition spec: {e}"))?;
+        self.sort_order()?;
+        for (k, v) in &self.properties {
+            check_writer_property(k, v)?;
         }
-        Ok(spec)
+        Ok(())
     }
 
     fn field_id(&self, column: &str) -> Result<i32, String> {

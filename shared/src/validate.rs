@@ -78,6 +78,14 @@ impl From<QuarantineRecord> for Example {
     }
 }
 
+impl ValidationReport {
+    /// Sets the row counts from one tally: `rows_read = rows_valid + rows_invalid`.
+    fn count(&mut self, rows: crate::format::RowCounts) {
+        (self.rows_read, self.rows_valid, self.rows_invalid) =
+            (rows.read(), rows.written, rows.quarantined);
+    }
+}
+
 impl ObjectPipeline {
     /// Validates `object` against its table's contract without writing anything.
     pub async fn validate(&self, object: ObjectRef, max_examples: usize) -> ValidationReport {
@@ -126,12 +134,11 @@ impl ObjectPipeline {
                 report.examples.push(r.into());
             }
         };
+        let mut rows = crate::format::RowCounts::default();
         let result = async {
             let mut decoder = self.open_decoder(object, spec, arrow_schema).await?;
             while let Some(c) = decoder.next_batch().await? {
-                report.rows_read += c.rows_read as u64;
-                report.rows_valid += c.batch.num_rows() as u64;
-                report.rows_invalid += c.rejected.len() as u64;
+                rows.add(&c);
                 for r in c.rejected {
                     note(r.into(), report);
                 }
@@ -141,17 +148,17 @@ impl ObjectPipeline {
         .await;
         match result {
             Ok(()) => {
-                report.verdict = if report.rows_invalid > 0 {
+                report.verdict = if rows.quarantined > 0 {
                     Verdict::Invalid
                 } else {
                     Verdict::Valid
                 };
+                report.count(rows);
                 Ok(())
             }
             Err(e) if !e.is_retryable() => {
                 report.verdict = Verdict::Unreadable;
-                report.rows_invalid = report.rows_read;
-                report.rows_valid = 0;
+                report.count(rows.all_quarantined());
                 report.error = Some(e.to_string());
                 note(QuarantineRecord::whole_object(&e), report);
                 Ok(())

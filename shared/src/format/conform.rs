@@ -33,8 +33,44 @@ pub struct Conformed {
     pub batch: RecordBatch,
     /// Rows set aside.
     pub rejected: Vec<RejectedRow>,
-    /// Rows read (good + rejected).
-    pub rows_read: usize,
+}
+
+impl Conformed {
+    /// Records this batch read: every one is either a good row or a rejected one.
+    pub fn rows_read(&self) -> usize {
+        self.batch.num_rows() + self.rejected.len()
+    }
+}
+
+/// Rows of one object, counted batch by batch as they are conformed. `read()` is derived, so
+/// `rows_read = rows_written + rows_quarantined` holds by construction.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Good rows (written by ingest; valid for validate).
+    pub written: u64,
+    /// Rows set aside for quarantine.
+    pub quarantined: u64,
+}
+
+impl RowCounts {
+    /// Counts one conformed batch.
+    pub fn add(&mut self, c: &Conformed) {
+        self.written += c.batch.num_rows() as u64;
+        self.quarantined += c.rejected.len() as u64;
+    }
+
+    /// Records read.
+    pub fn read(&self) -> u64 {
+        self.written + self.quarantined
+    }
+
+    /// The same records, all quarantined (an object quarantined whole).
+    pub fn all_quarantined(self) -> Self {
+        Self {
+            written: 0,
+            quarantined: self.read(),
+        }
+    }
 }
 
 /// Maps an object's columns onto the table's schema and checks the contract.
@@ -70,10 +106,10 @@ impl Conformer {
         object: String,
         spec: &TableSpec,
     ) -> Result<Self, FormatError> {
-        let contract = CompiledContract::compile(table_schema, spec).map_err(|message| {
-            FormatError::Unsupported {
+        let contract = CompiledContract::compile(table_schema, spec).map_err(|source| {
+            FormatError::Contract {
                 object: object.clone(),
-                message,
+                source: Box::new(source),
             }
         })?;
         Self::with_contract(Arc::new(contract), all_columns, batch_columns, object, spec)
@@ -352,11 +388,7 @@ impl Conformer {
             &RecordBatchOptions::new().with_row_count(Some(rows - rejected.len())),
         )
         .map_err(internal)?;
-        Ok(Conformed {
-            batch,
-            rejected,
-            rows_read: rows,
-        })
+        Ok(Conformed { batch, rejected })
     }
 }
 
@@ -488,7 +520,7 @@ mod tests {
         ]);
         let out = c.conform(RawBatch::plain(b), 10).unwrap();
         assert_eq!(
-            (out.rows_read, out.batch.num_rows(), out.rejected.len()),
+            (out.rows_read(), out.batch.num_rows(), out.rejected.len()),
             (3, 1, 2)
         );
         assert_eq!(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 
 pub use crate::contract::nullable as nullable_schema;
-pub use conform::{Conformed, Conformer, RejectedRow};
+pub use conform::{Conformed, Conformer, RejectedRow, RowCounts};
 
 use crate::config::Limits;
 pub use crate::encoding::{Compression, InputFormat};
@@ -56,6 +56,16 @@ pub enum FormatError {
         object: String,
         /// Why.
         message: String,
+    },
+    /// The table's contract does not compile for the table's current schema (an evolved
+    /// schema the spec's rules no longer fit).
+    #[error("{object}: {source}")]
+    Contract {
+        /// The object.
+        object: String,
+        /// Why.
+        #[source]
+        source: Box<crate::contract::ContractError>,
     },
     /// The bytes could not be read (network, or a broken gzip/zstd stream).
     #[error("{object}: cannot read object: {message}")]
@@ -284,7 +294,7 @@ impl ObjectDecoder {
         };
         let Some(raw) = raw else { return Ok(None) };
         let conformed = self.conformer.conform(raw, self.records_emitted)?;
-        self.records_emitted += conformed.rows_read as u64;
+        self.records_emitted += conformed.rows_read() as u64;
         Ok(Some(conformed))
     }
 

@@ -164,130 +164,175 @@ async fn stage(
         .iter()
         .flat_map(|&i| groups[i].removed.iter().map(String::as_str))
         .collect();
-    let schema = metadata.current_schema().clone();
-    let snapshot_id = new_snapshot_id(table);
-    let sequence_number = metadata.next_sequence_number();
-    let commit_id = uuid::Uuid::now_v7();
-    let meta_dir = format!("{}/metadata", metadata.location());
-    let mut written = Vec::new();
-    let mut summary = SnapshotSummaryCollector::default();
+    let mut w = ManifestStager::new(table);
     let mut new_manifests: Vec<ManifestFile> = Vec::new();
-    let mut counter = 0;
-    let mut next_path = |written: &mut Vec<String>| {
-        counter += 1;
-        let p = format!("{meta_dir}/{commit_id}-m{counter}.avro");
-        written.push(p.clone());
-        p
-    };
-
     for m in manifests {
         let touched = m.file.content == ManifestContentType::Data
             && m.entries
                 .iter()
                 .any(|e| e.is_alive() && removed.contains(e.file_path()));
-        if !touched {
-            // A manifest of an earlier snapshot whose entries are all DELETED lists no live file:
-            // drop it (as Iceberg Java does) instead of carrying it into every later snapshot.
-            // The snapshot that wrote it still lists it, for readers of that snapshot's changes.
-            if !m.entries.iter().any(|e| e.is_alive()) {
-                continue;
-            }
+        if touched {
+            new_manifests.push(w.rewrite(m, &removed).await?);
+        } else if m.entries.iter().any(|e| e.is_alive()) {
             new_manifests.push(m.file.clone());
-            continue;
         }
-        let spec = metadata
+        // else: a manifest of an earlier snapshot whose entries are all DELETED lists no live
+        // file: drop it (as Iceberg Java does) instead of carrying it into every later snapshot.
+        // The snapshot that wrote it still lists it, for readers of that snapshot's changes.
+    }
+    let added = keep.iter().flat_map(|&i| groups[i].added.iter());
+    // The new files first, as Java's SnapshotProducer orders them.
+    new_manifests.insert(0, w.added(added).await?);
+    w.finish(base, new_manifests).await
+}
+
+/// Writes the files of one replace snapshot, remembering each path (for cleanup on failure)
+/// and the summary of what changed.
+struct ManifestStager<'a> {
+    table: &'a Table,
+    schema: iceberg::spec::SchemaRef,
+    snapshot_id: i64,
+    commit_id: uuid::Uuid,
+    written: Vec<String>,
+    summary: SnapshotSummaryCollector,
+}
+
+impl<'a> ManifestStager<'a> {
+    fn new(table: &'a Table) -> Self {
+        Self {
+            table,
+            schema: table.metadata().current_schema().clone(),
+            snapshot_id: new_snapshot_id(table),
+            commit_id: uuid::Uuid::now_v7(),
+            written: Vec::new(),
+            summary: SnapshotSummaryCollector::default(),
+        }
+    }
+
+    fn next_path(&mut self, name: String) -> String {
+        let p = format!("{}/metadata/{name}", self.table.metadata().location());
+        self.written.push(p.clone());
+        p
+    }
+
+    fn writer(
+        &mut self,
+        spec: &iceberg::spec::PartitionSpecRef,
+    ) -> Result<iceberg::spec::ManifestWriter, MaintenanceError> {
+        let name = format!("{}-m{}.avro", self.commit_id, self.written.len() + 1);
+        let out = self.table.file_io().new_output(self.next_path(name))?;
+        Ok(ManifestWriterBuilder::new(
+            out,
+            Some(self.snapshot_id),
+            self.schema.clone(),
+            spec.as_ref().clone(),
+        )
+        .build_v2_data())
+    }
+
+    /// `m` again, with the entries of `removed` files marked DELETED and the rest EXISTING.
+    async fn rewrite(
+        &mut self,
+        m: &super::files::LoadedManifest,
+        removed: &HashSet<&str>,
+    ) -> Result<ManifestFile, MaintenanceError> {
+        let spec = self
+            .table
+            .metadata()
             .partition_spec_by_id(m.file.partition_spec_id)
             .ok_or_else(|| {
                 MaintenanceError::Unsupported(format!(
                     "manifest {} names unknown partition spec {}",
                     m.file.manifest_path, m.file.partition_spec_id
                 ))
-            })?;
-        let out = table.file_io().new_output(next_path(&mut written))?;
-        let mut writer = ManifestWriterBuilder::new(
-            out,
-            Some(snapshot_id),
-            schema.clone(),
-            spec.as_ref().clone(),
-        )
-        .build_v2_data();
+            })?
+            .clone();
+        let mut writer = self.writer(&spec)?;
         for e in m.entries.iter().filter(|e| e.is_alive()) {
             let seq = e.sequence_number.unwrap_or(m.file.sequence_number);
             let file_seq = e.file_sequence_number.or(Some(seq));
             let df = e.data_file().clone();
             if removed.contains(e.file_path()) {
-                summary.remove_file(&df, schema.clone(), spec.clone());
+                self.summary
+                    .remove_file(&df, self.schema.clone(), spec.clone());
                 writer.add_delete_file(df, seq, file_seq)?;
             } else {
                 let added_by = e.snapshot_id.unwrap_or(m.file.added_snapshot_id);
                 writer.add_existing_file(df, added_by, seq, file_seq)?;
             }
         }
-        new_manifests.push(writer.write_manifest_file().await?);
+        Ok(writer.write_manifest_file().await?)
     }
 
-    let spec = metadata.default_partition_spec().clone();
-    let out = table.file_io().new_output(next_path(&mut written))?;
-    let mut writer = ManifestWriterBuilder::new(
-        out,
-        Some(snapshot_id),
-        schema.clone(),
-        spec.as_ref().clone(),
-    )
-    .build_v2_data();
-    for &i in keep {
-        for df in &groups[i].added {
-            summary.add_file(df, schema.clone(), spec.clone());
+    /// One manifest of the compacted files, in the default partition spec.
+    async fn added(
+        &mut self,
+        files: impl Iterator<Item = &iceberg::spec::DataFile>,
+    ) -> Result<ManifestFile, MaintenanceError> {
+        let spec = self.table.metadata().default_partition_spec().clone();
+        let mut writer = self.writer(&spec)?;
+        for df in files {
+            self.summary.add_file(df, self.schema.clone(), spec.clone());
             // A negative sequence number means "inherit the snapshot's".
             writer.add_file(df.clone(), -1)?;
         }
+        Ok(writer.write_manifest_file().await?)
     }
-    // The new files first, as Java's SnapshotProducer orders them.
-    new_manifests.insert(0, writer.write_manifest_file().await?);
 
-    let list_path = format!("{meta_dir}/snap-{snapshot_id}-0-{commit_id}.avro",);
-    written.push(list_path.clone());
-    let mut list = ManifestListWriter::v2(
-        table.file_io().new_output(&list_path)?.writer().await?,
-        snapshot_id,
-        Some(base.snapshot_id()),
-        sequence_number,
-    );
-    list.add_manifests(new_manifests.into_iter())?;
-    list.close().await?;
-
-    let snapshot = Snapshot::builder()
-        .with_manifest_list(list_path)
-        .with_snapshot_id(snapshot_id)
-        .with_parent_snapshot_id(Some(base.snapshot_id()))
-        .with_sequence_number(sequence_number)
-        .with_summary(replace_summary(summary.build(), base.summary()))
-        .with_schema_id(metadata.current_schema_id())
-        .with_timestamp_ms(chrono::Utc::now().timestamp_millis())
-        .build();
-    Ok(Staged {
-        snapshot_id,
-        requirements: vec![
-            TableRequirement::UuidMatch {
-                uuid: metadata.uuid(),
-            },
-            TableRequirement::RefSnapshotIdMatch {
-                r#ref: MAIN_BRANCH.to_string(),
-                snapshot_id: Some(base.snapshot_id()),
-            },
-        ],
-        updates: vec![
-            TableUpdate::AddSnapshot { snapshot },
-            TableUpdate::SetSnapshotRef {
-                ref_name: MAIN_BRANCH.to_string(),
-                reference: SnapshotReference::new(
-                    snapshot_id,
-                    SnapshotRetention::branch(None, None, None),
-                ),
-            },
-        ],
-        written,
-    })
+    /// Writes the manifest list and returns the snapshot with its commit requirements.
+    async fn finish(
+        mut self,
+        base: &Snapshot,
+        manifests: Vec<ManifestFile>,
+    ) -> Result<Staged, MaintenanceError> {
+        let metadata = self.table.metadata();
+        let (snapshot_id, sequence_number) = (self.snapshot_id, metadata.next_sequence_number());
+        let list_path = self.next_path(format!("snap-{snapshot_id}-0-{}.avro", self.commit_id));
+        let mut list = ManifestListWriter::v2(
+            self.table
+                .file_io()
+                .new_output(&list_path)?
+                .writer()
+                .await?,
+            snapshot_id,
+            Some(base.snapshot_id()),
+            sequence_number,
+        );
+        list.add_manifests(manifests.into_iter())?;
+        list.close().await?;
+        let snapshot = Snapshot::builder()
+            .with_manifest_list(list_path)
+            .with_snapshot_id(snapshot_id)
+            .with_parent_snapshot_id(Some(base.snapshot_id()))
+            .with_sequence_number(sequence_number)
+            .with_summary(replace_summary(self.summary.build(), base.summary()))
+            .with_schema_id(metadata.current_schema_id())
+            .with_timestamp_ms(chrono::Utc::now().timestamp_millis())
+            .build();
+        Ok(Staged {
+            snapshot_id,
+            requirements: vec![
+                TableRequirement::UuidMatch {
+                    uuid: metadata.uuid(),
+                },
+                TableRequirement::RefSnapshotIdMatch {
+                    r#ref: MAIN_BRANCH.to_string(),
+                    snapshot_id: Some(base.snapshot_id()),
+                },
+            ],
+            updates: vec![
+                TableUpdate::AddSnapshot { snapshot },
+                TableUpdate::SetSnapshotRef {
+                    ref_name: MAIN_BRANCH.to_string(),
+                    reference: SnapshotReference::new(
+                        snapshot_id,
+                        SnapshotRetention::branch(None, None, None),
+                    ),
+                },
+            ],
+            written: self.written,
+        })
+    }
 }
 
 /// The `replace` summary: what changed, plus table totals carried from the parent.

@@ -12,10 +12,10 @@ use crate::catalog::open_catalog;
 use crate::commit::{commit_append, find_committed, CommitOutcome, CommitPolicy};
 use crate::config::{CommitMode, Config};
 use crate::event::IngestEvent;
-use crate::format::FormatError;
+use crate::format::{FormatError, RowCounts};
 use crate::landing::{Landing, LandingError};
 use crate::pipeline::ObjectPipeline;
-use crate::quarantine::{quarantine_spec, QuarantineRecord, QuarantineSink};
+use crate::quarantine::{quarantine_spec, QuarantineError, QuarantineRecord, QuarantineSink};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
 use crate::router::TableRouter;
 use crate::source::ObjectRef;
@@ -25,85 +25,10 @@ use crate::table::load_or_create;
 use crate::write::DataFileSink;
 use crate::Error;
 
-/// What happened to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectStatus {
-    /// Rows were appended in a new snapshot.
-    Committed,
-    /// The same object version was committed before; nothing was written.
-    Duplicate,
-    /// The object could not be read (or broke the contract as a whole): it was copied to the
-    /// quarantine location and recorded in the quarantine table.
-    Quarantined,
-    /// Data files written and a commit request sent to the commit queue (queue mode).
-    Queued,
-    /// Not ingested, on purpose and for good (see `skipped`): a folder marker, a key no table
-    /// routes, a version superseded by a newer write, or an object deleted since its event.
-    /// Not retried; counted in the `ObjectsSkipped` metric.
-    Skipped,
-    /// The object failed (see `error`).
-    Failed,
-}
-
-/// Why an object was skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// A zero-byte key ending in `/` (a console "folder").
-    FolderMarker,
-    /// No table spec routes the key.
-    NoRoute,
-    /// The key was overwritten after the event: the event's version is gone, the newer version
-    /// has its own event.
-    Superseded,
-    /// The object (version) no longer exists.
-    NotFound,
-}
-
-/// Per-object summary returned by the ingest function.
-#[derive(Debug, Clone, Serialize)]
-pub struct ObjectReport {
-    /// `s3://bucket/key`.
-    pub object: String,
-    /// Target table, when routing succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub table: Option<String>,
-    /// Outcome.
-    pub status: ObjectStatus,
-    /// Records read from the object (= `rows_written + rows_quarantined`).
-    pub rows_read: u64,
-    /// Rows written to the table.
-    pub rows_written: u64,
-    /// Rows sent to quarantine (for a whole-object quarantine: every record read).
-    pub rows_quarantined: u64,
-    /// Data files written.
-    pub files: usize,
-    /// Bytes of the source object.
-    pub bytes_in: u64,
-    /// Bytes of Parquet written.
-    pub bytes_out: u64,
-    /// Wall time.
-    pub duration_ms: u64,
-    /// The snapshot that holds the rows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot_id: Option<i64>,
-    /// Error message naming the object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Why the object was skipped (status `skipped`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<SkipReason>,
-    /// Table columns the object lacked (filled with nulls under `missing_columns = "null"/"fill"`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub missing_columns: Vec<String>,
-    /// Object columns (or JSON keys) the table lacks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unknown_columns: Vec<String>,
-    /// Whether a retry could succeed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub retryable: bool,
-}
+mod report;
+pub use report::{
+    ColumnDrift, FilesWritten, Handoff, ObjectOutcome, ObjectReport, ObjectStatus, Seen, SkipReason,
+};
 
 /// Shared state of an ingest function: built once per container.
 pub struct Ingestor {
@@ -216,51 +141,26 @@ impl Ingestor {
     /// Ingests one object, never panicking on its content; failures are in the report.
     pub async fn ingest(&self, object: ObjectRef) -> ObjectReport {
         let started = Instant::now();
-        let mut report = ObjectReport {
+        let mut seen = Seen {
             object: object.url(),
             table: None,
-            status: ObjectStatus::Failed,
-            rows_read: 0,
-            rows_written: 0,
-            rows_quarantined: 0,
-            files: 0,
             bytes_in: object.size.unwrap_or(0),
-            bytes_out: 0,
-            duration_ms: 0,
-            snapshot_id: None,
-            error: None,
-            retryable: false,
-            skipped: None,
-            missing_columns: Vec::new(),
-            unknown_columns: Vec::new(),
         };
-        match self.ingest_into(object, &mut report).await {
-            Ok(()) => {}
-            Err(Skip(reason, why)) => {
-                report.status = ObjectStatus::Skipped;
-                report.skipped = Some(reason);
-                report.error = Some(why);
-                (
-                    report.rows_read,
-                    report.rows_written,
-                    report.rows_quarantined,
-                ) = (0, 0, 0);
-                tracing::warn!(object = %report.object, table = ?report.table, reason = ?reason, error = ?report.error, "object skipped");
+        let outcome = match self.ingest_into(object, &mut seen).await {
+            Ok(outcome) => outcome,
+            Err(Skip(reason, why)) => ObjectOutcome::Skipped { reason, why },
+            Err(Fail(e)) => ObjectOutcome::Failed(e),
+        };
+        match &outcome {
+            ObjectOutcome::Skipped { reason, why } => {
+                tracing::warn!(object = %seen.object, table = ?seen.table, reason = ?reason, error = %why, "object skipped")
             }
-            Err(Fail(e)) => {
-                report.status = ObjectStatus::Failed;
-                report.retryable = e.is_retryable();
-                report.error = Some(e.to_string());
-                // Nothing of a failed object is committed: no row counts as written or quarantined.
-                (
-                    report.rows_read,
-                    report.rows_written,
-                    report.rows_quarantined,
-                ) = (0, 0, 0);
-                tracing::error!(object = %report.object, table = ?report.table, retryable = report.retryable, error = %e, "ingest failed");
+            ObjectOutcome::Failed(e) => {
+                tracing::error!(object = %seen.object, table = ?seen.table, retryable = e.is_retryable(), error = %e, "ingest failed")
             }
+            _ => {}
         }
-        report.duration_ms = started.elapsed().as_millis() as u64;
+        let report = ObjectReport::fold(seen, outcome, started.elapsed().as_millis() as u64);
         if !matches!(report.status, ObjectStatus::Failed | ObjectStatus::Skipped) {
             tracing::info!(
                 object = %report.object, table = ?report.table, status = ?report.status,
@@ -272,26 +172,30 @@ impl Ingestor {
         report
     }
 
+    /// Routes the object and pins down the version it reads.
     async fn ingest_into(
         &self,
         mut object: ObjectRef,
-        report: &mut ObjectReport,
-    ) -> Result<(), Outcome> {
-        if object.key.ends_with('/') && object.size.unwrap_or(0) == 0 {
-            return Err(Skip(
+        seen: &mut Seen,
+    ) -> Result<ObjectOutcome, Outcome> {
+        let folder_marker = |object: &ObjectRef| {
+            Skip(
                 SkipReason::FolderMarker,
                 format!(
                     "{}: a folder marker (zero-byte key ending in `/`), not data",
                     object.url()
                 ),
-            ));
+            )
+        };
+        if object.key.ends_with('/') && object.size.unwrap_or(0) == 0 {
+            return Err(folder_marker(&object));
         }
         let spec = self
             .pipeline
             .router
             .route(&object.bucket, &object.key)
             .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?;
-        report.table = Some(spec.ident.to_string());
+        seen.table = Some(spec.ident.to_string());
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
             let meta = self
@@ -303,31 +207,23 @@ impl Ingestor {
             object.etag = object.etag.or(meta.etag);
             object.version_id = object.version_id.or(meta.version_id);
             object.size = Some(meta.size);
-            report.bytes_in = meta.size;
+            seen.bytes_in = meta.size;
             if object.key.ends_with('/') && meta.size == 0 {
-                return Err(Skip(
-                    SkipReason::FolderMarker,
-                    format!(
-                        "{}: a folder marker (zero-byte key ending in `/`), not data",
-                        object.url()
-                    ),
-                ));
+                return Err(folder_marker(&object));
             }
         }
-        self.ingest_version(object, spec, report).await
+        self.ingest_version(object, spec).await
     }
 
+    /// Reads, writes and hands off one pinned object version.
     async fn ingest_version(
         &self,
         object: ObjectRef,
         spec: &TableSpec,
-        report: &mut ObjectReport,
-    ) -> Result<(), Outcome> {
+    ) -> Result<ObjectOutcome, Outcome> {
         let table = load_or_create(self.pipeline.catalog.as_ref(), spec).await?;
         if let Some(snapshot_id) = find_committed(&table, &object.idempotency_key()) {
-            report.status = ObjectStatus::Duplicate;
-            report.snapshot_id = Some(snapshot_id);
-            return Ok(());
+            return Ok(ObjectOutcome::Duplicate { snapshot_id });
         }
         let table = if spec.contract.unknown_columns == UnknownColumns::Evolve {
             self.evolve_schema(table, spec, &object).await?
@@ -335,93 +231,108 @@ impl Ingestor {
             table
         };
         let table_name = spec.ident.to_string();
-        let mut sink = DataFileSink::new(&table)
-            .await?
-            .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
         let mut qsink = QuarantineSink::new(
             self.pipeline.catalog.as_ref(),
             &self.quarantine_spec,
             &table_name,
             &object,
         );
-
-        let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
-        let decoded = async {
-            let mut decoder = self.pipeline.open_decoder(&object, spec, arrow_schema)
-            .await?;
-            while let Some(c) = decoder.next_batch().await? {
-                report.rows_read += c.rows_read as u64;
-                if c.batch.num_rows() > 0 {
-                    report.rows_written += c.batch.num_rows() as u64;
-                    sink.write(c.batch).await?;
-                }
-                if !c.rejected.is_empty() {
-                    report.rows_quarantined += c.rejected.len() as u64;
-                    let records: Vec<QuarantineRecord> =
-                        c.rejected.into_iter().map(Into::into).collect();
-                    qsink.write(&records).await?;
-                }
-            }
-            report.missing_columns = decoder.missing_columns();
-            report.unknown_columns = decoder.unknown_columns().to_vec();
-            let files = sink.close().await?;
-            if files.len() > self.config.limits.max_files_per_object {
-                return Err(Error::Format(FormatError::Limit {
-                    object: object.url(),
-                    limit: "FLOE_MAX_FILES_PER_OBJECT",
-                    message: format!(
-                        "the object writes {} data files (one per partition and target size), more than {}",
-                        files.len(),
-                        self.config.limits.max_files_per_object
-                    ),
-                }));
-            }
-            Ok::<_, Error>(files)
-        }
-        .await;
-        let files = match decoded {
-            Ok(files) => files,
+        let mut rows = RowCounts::default();
+        let (files, drift) = match self
+            .write_rows(&table, spec, &object, &mut qsink, &mut rows)
+            .await
+        {
+            Ok(written) => written,
             Err(Error::Format(FormatError::Source(e))) => return Err(landing_outcome(e)),
             Err(Error::Format(e)) if !e.is_retryable() => {
                 // Unreadable as a whole: keep the object, record why, write nothing to the table.
                 // Data files written so far stay uncommitted (orphans for maintenance to remove).
                 return self
-                    .quarantine_object(&object, &table_name, e, report)
+                    .quarantine_object(&object, &table_name, e, rows)
                     .await
-                    .map_err(Fail);
+                    .map_err(|e| match e {
+                        // Overwritten or deleted since: skipped, like any read of a gone version.
+                        Error::Quarantine {
+                            source: QuarantineError::Copy { source, .. },
+                            ..
+                        } if !source.is_retryable() => landing_outcome(source),
+                        e => Fail(e),
+                    });
             }
             Err(e) => return Err(Fail(e)),
         };
-        report.files = files.len();
-        report.bytes_out = files.iter().map(|f| f.file_size_in_bytes()).sum();
+        let written = FilesWritten {
+            count: files.len(),
+            bytes: files.iter().map(|f| f.file_size_in_bytes()).sum(),
+        };
         // Quarantine first: if we die between the two commits, the redelivery skips the
         // quarantine append (already there) and completes the table append.
         if let Some((qtable, qfiles)) = qsink.finish().await? {
-            self.hand_off(&qtable, qfiles, &object, report.rows_quarantined)
+            self.hand_off(&qtable, qfiles, &object, rows.quarantined)
                 .await?;
         }
-        if !report.missing_columns.is_empty() {
-            tracing::warn!(object = %object.url(), columns = ?report.missing_columns, "table columns missing from the object were stored as nulls");
+        if !drift.missing.is_empty() {
+            tracing::warn!(object = %object.url(), columns = ?drift.missing, "table columns missing from the object were stored as nulls");
         }
-        report.status = ObjectStatus::Committed;
-        if !files.is_empty() {
-            match self
-                .hand_off(&table, files, &object, report.rows_written)
-                .await?
-            {
-                Handoff::Committed(snapshot_id) => report.snapshot_id = Some(snapshot_id),
-                Handoff::Queued => report.status = ObjectStatus::Queued,
-                Handoff::Duplicate(snapshot_id) => {
-                    // A concurrent delivery of the same object won; our files are orphans for cleanup.
-                    report.status = ObjectStatus::Duplicate;
-                    report.snapshot_id = Some(snapshot_id);
-                    report.rows_written = 0;
-                    report.rows_quarantined = 0;
-                    report.rows_read = 0;
-                }
+        let handoff = if files.is_empty() {
+            None
+        } else {
+            Some(self.hand_off(&table, files, &object, rows.written).await?)
+        };
+        Ok(ObjectOutcome::Written {
+            rows,
+            files: written,
+            handoff,
+            drift,
+        })
+    }
+
+    /// Decodes the object batch by batch: good rows to data files, rejected rows to `qsink`,
+    /// every batch counted in `rows` (also when a later batch fails).
+    async fn write_rows(
+        &self,
+        table: &iceberg::table::Table,
+        spec: &TableSpec,
+        object: &ObjectRef,
+        qsink: &mut QuarantineSink<'_>,
+        rows: &mut RowCounts,
+    ) -> Result<(Vec<iceberg::spec::DataFile>, ColumnDrift), Error> {
+        let mut sink = DataFileSink::new(table)
+            .await?
+            .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
+        let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
+        let mut decoder = self
+            .pipeline
+            .open_decoder(object, spec, arrow_schema)
+            .await?;
+        while let Some(c) = decoder.next_batch().await? {
+            rows.add(&c);
+            if c.batch.num_rows() > 0 {
+                sink.write(c.batch).await?;
+            }
+            if !c.rejected.is_empty() {
+                let records: Vec<QuarantineRecord> =
+                    c.rejected.into_iter().map(Into::into).collect();
+                qsink.write(&records).await?;
             }
         }
-        Ok(())
+        let drift = ColumnDrift {
+            missing: decoder.missing_columns(),
+            unknown: decoder.unknown_columns().to_vec(),
+        };
+        let files = sink.close().await?;
+        let limit = self.config.limits.max_files_per_object;
+        if files.len() > limit {
+            return Err(Error::Format(FormatError::Limit {
+                object: object.url(),
+                limit: "FLOE_MAX_FILES_PER_OBJECT",
+                message: format!(
+                    "the object writes {} data files (one per partition and target size), more than {limit}",
+                    files.len(),
+                ),
+            }));
+        }
+        Ok((files, drift))
     }
 
     /// `unknown_columns = "evolve"`: adds the object's extra columns (CSV header, Parquet schema,
@@ -526,13 +437,14 @@ impl Ingestor {
         })
     }
 
+    /// Copies an unreadable object to quarantine and records it in the quarantine table.
     async fn quarantine_object(
         &self,
         object: &ObjectRef,
         table_name: &str,
         cause: crate::format::FormatError,
-        report: &mut ObjectReport,
-    ) -> Result<(), Error> {
+        rows: RowCounts,
+    ) -> Result<ObjectOutcome, Error> {
         let dest = self
             .config
             .quarantine_url
@@ -540,9 +452,9 @@ impl Ingestor {
             .unwrap_or_else(|| format!("s3://{}/_floe_quarantine", object.bucket));
         let copied = crate::quarantine::copy_object(&self.pipeline.landing, object, &dest)
             .await
-            .map_err(|message| Error::Quarantine {
+            .map_err(|source| Error::Quarantine {
                 object: object.url(),
-                message,
+                source,
             })?;
         let record = QuarantineRecord {
             raw: Some(copied),
@@ -557,25 +469,15 @@ impl Ingestor {
         qsink.write(std::slice::from_ref(&record)).await?;
         let (qtable, qfiles) = qsink.finish().await?.expect("one record was written");
         // Every record read before the failure is inside the quarantined object.
-        report.rows_quarantined = report.rows_read;
-        report.rows_written = 0;
-        report.error = Some(cause.to_string());
-        match self
-            .hand_off(&qtable, qfiles, object, report.rows_quarantined)
-            .await?
-        {
-            Handoff::Committed(snapshot_id) => {
-                report.status = ObjectStatus::Quarantined;
-                report.snapshot_id = Some(snapshot_id);
-            }
-            Handoff::Queued => report.status = ObjectStatus::Quarantined,
-            Handoff::Duplicate(snapshot_id) => {
-                report.status = ObjectStatus::Duplicate;
-                report.snapshot_id = Some(snapshot_id);
-            }
-        }
+        let handoff = self
+            .hand_off(&qtable, qfiles, object, rows.all_quarantined().quarantined)
+            .await?;
         tracing::warn!(object = %object.url(), error = %cause, "object quarantined whole");
-        Ok(())
+        Ok(ObjectOutcome::Quarantined {
+            rows,
+            cause: cause.to_string(),
+            handoff,
+        })
     }
 
     /// Handles a decoded invocation: every object is attempted; SQS messages whose objects
@@ -654,13 +556,6 @@ fn landing_outcome(e: LandingError) -> Outcome {
     }
 }
 
-/// How a set of data files was handed over.
-enum Handoff {
-    Committed(i64),
-    Duplicate(i64),
-    Queued,
-}
-
 /// An SQS message to redeliver: Lambda's own type (aws_lambda_events), as every function uses.
 pub use aws_lambda_events::event::sqs::BatchItemFailure;
 
@@ -688,60 +583,5 @@ impl IngestResponse {
             .iter()
             .filter(|r| r.status == ObjectStatus::Failed && r.retryable)
             .collect()
-    }
-}
-
-impl ObjectReport {
-    /// Writes the object's metrics (EMF) to stdout, as `function`.
-    pub fn emit_metrics(&self, function: &str) {
-        let r = self;
-        let table = r.table.as_deref().unwrap_or("unrouted");
-        let status = format!("{:?}", r.status).to_ascii_lowercase();
-        crate::metrics::emit(
-            &[
-                ("Function", function),
-                ("Table", table),
-                ("Status", &status),
-            ],
-            &[
-                ("RowsRead", "Count", r.rows_read as f64),
-                ("RowsWritten", "Count", r.rows_written as f64),
-                ("RowsQuarantined", "Count", r.rows_quarantined as f64),
-                ("BytesIn", "Bytes", r.bytes_in as f64),
-                ("BytesOut", "Bytes", r.bytes_out as f64),
-                ("DurationMs", "Milliseconds", r.duration_ms as f64),
-                ("DataFiles", "Count", r.files as f64),
-                (
-                    "ObjectsFailed",
-                    "Count",
-                    if r.status == crate::ingest::ObjectStatus::Failed {
-                        1.0
-                    } else {
-                        0.0
-                    },
-                ),
-                (
-                    "ObjectsSkipped",
-                    "Count",
-                    if r.skipped.is_some() { 1.0 } else { 0.0 },
-                ),
-                ("MissingColumns", "Count", r.missing_columns.len() as f64),
-                ("UnknownColumns", "Count", r.unknown_columns.len() as f64),
-            ],
-        );
-        if let Some(reason) = r.skipped {
-            let reason = serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            crate::metrics::emit(
-                &[
-                    ("Function", function),
-                    ("Table", table),
-                    ("Reason", &reason),
-                ],
-                &[("ObjectsSkipped", "Count", 1.0)],
-            );
-        }
     }
 }
