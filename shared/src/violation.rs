@@ -34,6 +34,11 @@ pub enum ErrorCode {
     LossyValue,
     /// The object crosses a configured limit (record size, decompressed size, files, columns).
     LimitExceeded,
+    /// A CSV record with the wrong number of fields (a ragged row, or an unterminated quote
+    /// that ran over the following lines).
+    MalformedRecord,
+    /// A field that is not valid UTF-8.
+    InvalidEncoding,
 }
 
 impl ErrorCode {
@@ -52,6 +57,8 @@ impl ErrorCode {
             Self::SchemaMismatch => "schema_mismatch",
             Self::LossyValue => "lossy_value",
             Self::LimitExceeded => "limit_exceeded",
+            Self::MalformedRecord => "malformed_record",
+            Self::InvalidEncoding => "invalid_encoding",
         }
     }
 }

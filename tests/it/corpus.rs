@@ -104,13 +104,13 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<u8>, Expect)> {
             "c/ragged.csv",
             "csv",
             format!("{H}{}1,2\n{}", row(1), row(3)).into_bytes(),
-            Expect::Whole("undecodable"),
+            Expect::Rows(2, vec![(2, "malformed_record")]),
         ),
         (
             "c/unterminated-quote.csv",
             "csv",
             format!("{H}{}4,\"open,1.0,,1,DE,ABC\n", row(1)).into_bytes(),
-            Expect::Whole("undecodable"),
+            Expect::Rows(1, vec![(2, "malformed_record")]),
         ),
         (
             "c/duplicate-header.csv",
@@ -122,7 +122,7 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<u8>, Expect)> {
             "c/invalid-utf8.csv",
             "csv",
             [H.as_bytes(), b"1,\xff\xfe,1.0,,1,DE,ABC\n"].concat(),
-            Expect::Whole("undecodable"),
+            Expect::Rows(0, vec![(1, "invalid_encoding")]),
         ),
         (
             "c/wrong-types.csv",

@@ -6,6 +6,7 @@ mod checks;
 mod commit_queue;
 mod concurrency;
 mod corpus;
+mod csv_recovery;
 mod deletes;
 mod errors;
 mod formats;

@@ -440,8 +440,8 @@ fn rejected_rows(
     let mut out = Vec::new();
     for (i, v) in violations.iter_mut().enumerate() {
         let Some(violation) = v.take() else { continue };
-        let raw_text = match &raw.raw {
-            Some(lines) => lines[i].clone(),
+        let raw_text = match raw.raw.as_ref().and_then(|lines| lines[i].clone()) {
+            Some(text) => text,
             None => {
                 let mut obj = serde_json::Map::new();
                 for ((name, fmt), col) in names.iter().zip(&formatters).zip(batch.columns()) {
@@ -617,7 +617,7 @@ mod tests {
         ]);
         let keyed = |keys: Vec<Vec<&str>>| RawBatch {
             batch: batch.clone(),
-            raw: Some(vec!["l1".into(), "l2".into()]),
+            raw: Some(vec![Some("l1".into()), Some("l2".into())]),
             keys: Some(
                 keys.into_iter()
                     .map(|k| k.into_iter().map(String::from).collect())

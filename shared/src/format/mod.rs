@@ -2,6 +2,7 @@
 //! batches in the table's schema, streamed batch by batch so memory does not grow with object size.
 
 mod conform;
+mod csv_recovery;
 mod parquet_input;
 mod text;
 
@@ -26,8 +27,9 @@ use crate::violation::Violation;
 pub struct RawBatch {
     /// Columns as read (text for CSV / JSON lines, the file's types for Parquet).
     pub batch: RecordBatch,
-    /// Each record's raw text (JSON lines), kept intact for quarantine.
-    pub raw: Option<Vec<String>>,
+    /// Each record's raw text (JSON lines; the bad records of a recovered CSV batch), kept
+    /// intact for quarantine; `None` for a record: its values are shown instead.
+    pub raw: Option<Vec<Option<String>>>,
     /// The keys each record has (JSON lines): a key absent differs from a key set to null.
     pub keys: Option<Vec<Vec<String>>>,
     /// A violation found while decoding the record (empty: none).

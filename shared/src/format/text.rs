@@ -24,6 +24,8 @@ use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
 use crate::violation::{ErrorCode, Violation};
 
+use super::csv_recovery;
+
 const READ_BUFFER: usize = 1 << 20;
 /// CSV cells (rows × columns) one batch may hold: arrow-csv sizes its buffers by both, so a wide
 /// file gets fewer rows per batch instead of memory in proportion to its width.
@@ -40,13 +42,37 @@ enum Kind {
 pub(super) struct TextDecoder {
     reader: Pin<Box<dyn AsyncBufRead + Send>>,
     kind: Kind,
-    format: InputFormat,
     columns: Vec<String>,
     object: String,
     done: bool,
     limits: Limits,
-    /// Lines consumed before the first record (blank lines and the CSV header), for messages.
-    header_lines: u64,
+    /// CSV only: what row-level recovery needs.
+    csv: Option<CsvBatch>,
+}
+
+/// The CSV batch being decoded: its bytes (replayed record by record if arrow-csv refuses it),
+/// the options to rebuild the decoder, and the physical lines before it (for line numbers).
+struct CsvBatch {
+    opts: crate::spec::CsvOptions,
+    schema: SchemaRef,
+    rows: usize,
+    bytes: Vec<u8>,
+    lines_before: u64,
+    /// The previous batch ended in `\r`: a `\n` starting this one ends the same line.
+    ended_cr: bool,
+}
+
+impl CsvBatch {
+    /// The batch was decoded: count its lines and start the next.
+    fn flushed(&mut self) {
+        let mut lines = csv_recovery::count_lines(&self.bytes);
+        if self.ended_cr && self.bytes.first() == Some(&b'\n') {
+            lines -= 1;
+        }
+        self.lines_before += lines;
+        self.ended_cr = self.bytes.last() == Some(&b'\r');
+        self.bytes.clear();
+    }
 }
 
 /// A body error from the network (retryable), as opposed to corrupt compressed data.
@@ -146,7 +172,8 @@ impl TextDecoder {
         let read_err = |e: std::io::Error| read_failure(object, e);
         skip_bom(&mut reader).await.map_err(read_err)?;
 
-        let (kind, columns, header_lines) = match fmt.format {
+        let mut csv = None;
+        let (kind, columns) = match fmt.format {
             InputFormat::Csv => {
                 let opts = &spec.csv;
                 let decode_err = |message: String| FormatError::Decode {
@@ -201,7 +228,15 @@ impl TextDecoder {
                         message,
                     })?
                     .build_decoder();
-                (Kind::Csv(Box::new(decoder)), columns, header_lines)
+                csv = Some(CsvBatch {
+                    opts: opts.clone(),
+                    schema: file_schema(&columns),
+                    rows,
+                    bytes: Vec::new(),
+                    lines_before: header_lines,
+                    ended_cr: false,
+                });
+                (Kind::Csv(Box::new(decoder)), columns)
             }
             InputFormat::JsonLines => {
                 let columns: Vec<String> = table_schema
@@ -214,19 +249,18 @@ impl TextDecoder {
                         object: object.to_string(),
                         message: e.to_string(),
                     })?;
-                (Kind::Json(Box::new(json)), columns, 0)
+                (Kind::Json(Box::new(json)), columns)
             }
             InputFormat::Parquet => unreachable!("parquet is decoded by ParquetDecoder"),
         };
         Ok(Self {
             reader,
             kind,
-            format: fmt.format,
             columns,
             object: object.to_string(),
             done: false,
             limits,
-            header_lines,
+            csv,
         })
     }
 
@@ -261,28 +295,21 @@ impl TextDecoder {
             if chunk.is_empty() {
                 // End of input: let the decoder finish the last record, then flush.
                 self.done = true;
-                d.decode(&[]).map_err(|e| {
-                    decode_error(
-                        &self.object,
-                        self.format,
-                        self.header_lines,
-                        records_before,
-                        e,
-                    )
-                })?;
-                return self.flush(records_before);
+                if d.decode(&[]).is_err() {
+                    return self.recover(records_before, 0).await;
+                }
+                return self.flush(records_before).await;
             }
             let len = chunk.len();
             let before = d.capacity();
-            let consumed = d.decode(chunk).map_err(|e| {
-                decode_error(
-                    &self.object,
-                    self.format,
-                    self.header_lines,
-                    records_before,
-                    e,
-                )
-            })?;
+            let Ok(consumed) = d.decode(chunk) else {
+                // arrow-csv refuses the batch (ragged row, bad UTF-8, broken quote): recover
+                // record by record, through the chunk it failed on.
+                return self.recover(records_before, len).await;
+            };
+            if let Some(st) = &mut self.csv {
+                st.bytes.extend_from_slice(&chunk[..consumed]);
+            }
             let progressed = d.capacity() != before;
             self.reader.as_mut().consume(consumed);
             if progressed {
@@ -290,19 +317,12 @@ impl TextDecoder {
             } else {
                 pending_bytes += consumed as u64;
                 if pending_bytes > self.limits.max_record_bytes {
-                    return Err(FormatError::Limit {
-                        object: self.object.clone(),
-                        limit: "FLOE_MAX_RECORD_BYTES",
-                        message: format!(
-                            "a record after record {records_before} is longer than {} bytes",
-                            self.limits.max_record_bytes
-                        ),
-                    });
+                    return Err(self.record_too_long(records_before));
                 }
             }
             if consumed < len {
                 // The decoder holds a full batch.
-                let batch = self.flush(records_before)?;
+                let batch = self.flush(records_before).await?;
                 if batch.is_some() {
                     return Ok(batch);
                 }
@@ -310,21 +330,101 @@ impl TextDecoder {
         }
     }
 
-    fn flush(&mut self, records_before: u64) -> Result<Option<RawBatch>, FormatError> {
+    fn record_too_long(&self, records_before: u64) -> FormatError {
+        FormatError::Limit {
+            object: self.object.clone(),
+            limit: "FLOE_MAX_RECORD_BYTES",
+            message: format!(
+                "a record after record {records_before} is longer than {} bytes",
+                self.limits.max_record_bytes
+            ),
+        }
+    }
+
+    async fn flush(&mut self, records_before: u64) -> Result<Option<RawBatch>, FormatError> {
         let Kind::Csv(d) = &mut self.kind else {
             return Ok(None);
         };
-        d.flush()
-            .map_err(|e| {
-                decode_error(
-                    &self.object,
-                    self.format,
-                    self.header_lines,
-                    records_before,
-                    e,
-                )
-            })
-            .map(|b| b.filter(|b| b.num_rows() > 0).map(RawBatch::plain))
+        match d.flush() {
+            Ok(b) => {
+                if let Some(st) = &mut self.csv {
+                    st.flushed();
+                }
+                Ok(b.filter(|b| b.num_rows() > 0).map(RawBatch::plain))
+            }
+            Err(_) => self.recover(records_before, 0).await,
+        }
+    }
+
+    /// Row-level recovery of a batch arrow-csv refused: its bytes (and at least `extra` more, the
+    /// chunk it failed on) are split into records; good records are decoded by arrow-csv, bad
+    /// ones come back as rows with a violation, their line number and raw bytes.
+    async fn recover(
+        &mut self,
+        records_before: u64,
+        extra: usize,
+    ) -> Result<Option<RawBatch>, FormatError> {
+        let Some(st) = self.csv.as_mut() else {
+            return Err(FormatError::Unsupported {
+                object: self.object.clone(),
+                message: "no CSV state to recover from".into(),
+            });
+        };
+        let opts = st.opts.clone();
+        let (schema, rows) = (st.schema.clone(), st.rows);
+        let mut line = st.lines_before;
+        let pending = std::mem::take(&mut st.bytes);
+        let fresh = csv_builder(schema.clone(), &opts, rows)
+            .map_err(|message| FormatError::Unsupported {
+                object: self.object.clone(),
+                message,
+            })?
+            .build_decoder();
+        self.kind = Kind::Csv(Box::new(fresh));
+        let mut splitter = csv_recovery::RecordSplitter::new(&opts);
+        let mut replay = Replay {
+            pending,
+            pos: 0,
+            to_read: extra,
+            eof: self.done,
+        };
+        let mut records: Vec<(Vec<u8>, Option<Violation>)> = Vec::new();
+        loop {
+            let record = match replay
+                .next(&mut self.reader, &mut splitter, &self.object)
+                .await?
+            {
+                Step::Record(r) => r,
+                Step::Partial => None,
+                Step::Done => break,
+            };
+            if splitter.pending_bytes() as u64 > self.limits.max_record_bytes {
+                return Err(self.record_too_long(records_before + records.len() as u64));
+            }
+            let Some(r) = record else { continue };
+            line += r.blank_lines;
+            match judge(&r, &schema, line + 1) {
+                Judged::Keep(violation) => {
+                    line += r.lines();
+                    records.push((r.bytes, violation));
+                }
+                Judged::CutFirstLine { end, violation } => {
+                    // Read the lines after the first again, from a fresh tokenizer.
+                    replay.push_front(&r.bytes[end..]);
+                    splitter.reset(&opts);
+                    line += 1;
+                    records.push((r.bytes[..end].to_vec(), Some(violation)));
+                }
+            }
+        }
+        self.done |= replay.eof;
+        if let Some(st) = self.csv.as_mut() {
+            (st.lines_before, st.ended_cr) = (line, false);
+        }
+        if records.is_empty() {
+            return Ok(None);
+        }
+        recovered_batch(&self.object, &schema, &opts, records).map(Some)
     }
 
     async fn next_json_batch(
@@ -438,7 +538,7 @@ impl JsonLines {
         };
         Ok(RawBatch {
             batch,
-            raw: Some(lines),
+            raw: Some(lines.into_iter().map(Some).collect()),
             keys: Some(keys),
             violations,
         })
@@ -536,26 +636,6 @@ fn field_in_message(message: &str, schema: &SchemaRef) -> String {
         .find(|n| message.contains(&format!("'{n}'")) || message.contains(&format!("\"{n}\"")))
         .cloned()
         .unwrap_or_default()
-}
-
-fn decode_error(
-    object: &str,
-    format: InputFormat,
-    header_lines: u64,
-    records_before: u64,
-    e: arrow_schema::ArrowError,
-) -> FormatError {
-    let message = e.to_string();
-    FormatError::Decode {
-        object: object.to_string(),
-        format,
-        record: records_before + 1,
-        message: if header_lines > 0 {
-            format!("{message} (line numbers count from the first line after the header)")
-        } else {
-            message
-        },
-    }
 }
 
 fn read_failure(object: &str, e: std::io::Error) -> FormatError {
@@ -741,6 +821,190 @@ fn first_duplicate(columns: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// The bytes recovery reads: the refused batch's, then the object until at least `to_read`
+/// more bytes and the record in progress have been read.
+struct Replay {
+    pending: Vec<u8>,
+    pos: usize,
+    to_read: usize,
+    eof: bool,
+}
+
+/// One step of [`Replay::next`].
+enum Step {
+    /// Bytes were fed; a record completed (or not yet).
+    Record(Option<csv_recovery::RawRecord>),
+    /// More bytes were read from the object.
+    Partial,
+    /// Nothing more to recover in this batch.
+    Done,
+}
+
+impl Replay {
+    async fn next(
+        &mut self,
+        reader: &mut Pin<Box<dyn AsyncBufRead + Send>>,
+        splitter: &mut csv_recovery::RecordSplitter,
+        object: &str,
+    ) -> Result<Step, FormatError> {
+        if self.pos < self.pending.len() {
+            let (n, r) = splitter.feed(&self.pending[self.pos..]);
+            self.pos += n;
+            return Ok(Step::Record(r));
+        }
+        if (self.to_read > 0 || splitter.in_record()) && !self.eof {
+            let chunk = reader
+                .fill_buf()
+                .await
+                .map_err(|e| read_failure(object, e))?;
+            let n = chunk.len();
+            self.eof = n == 0;
+            self.pending.clear();
+            self.pending.extend_from_slice(chunk);
+            self.pos = 0;
+            reader.as_mut().consume(n);
+            self.to_read = self.to_read.saturating_sub(n);
+            return Ok(Step::Partial);
+        }
+        if self.eof {
+            if let (_, Some(r)) = splitter.feed(&[]) {
+                return Ok(Step::Record(Some(r)));
+            }
+        }
+        Ok(Step::Done)
+    }
+
+    /// Puts `bytes` before the unread rest.
+    fn push_front(&mut self, bytes: &[u8]) {
+        let mut rest = bytes.to_vec();
+        rest.extend_from_slice(&self.pending[self.pos..]);
+        (self.pending, self.pos) = (rest, 0);
+    }
+}
+
+/// What recovery does with one record.
+enum Judged {
+    /// Keep the record: good (`None`) or quarantined whole with this violation.
+    Keep(Option<Violation>),
+    /// An unterminated quote ran over the following lines: quarantine the first line (bytes up
+    /// to `end`) and read the rest again.
+    CutFirstLine { end: usize, violation: Violation },
+}
+
+/// Checks one record that starts on `line`: field count, then UTF-8.
+fn judge(r: &csv_recovery::RawRecord, schema: &SchemaRef, line: u64) -> Judged {
+    let ncols = schema.fields().len();
+    if r.fields != ncols {
+        let malformed = |message| Violation {
+            field: String::new(),
+            code: ErrorCode::MalformedRecord,
+            message,
+        };
+        return match r.inner_line_break() {
+            Some(cut) => Judged::CutFirstLine {
+                end: cut + if r.bytes[cut..].starts_with(b"\r\n") { 2 } else { 1 },
+                violation: malformed(format!(
+                    "line {line}: a quote opened on this line is not closed where it should be ({} fields over {} lines, the header has {ncols}); only this line is set aside",
+                    r.fields,
+                    r.lines()
+                )),
+            },
+            None => Judged::Keep(Some(malformed(format!(
+                "line {line}: {} fields, the header has {ncols}",
+                r.fields
+            )))),
+        };
+    }
+    Judged::Keep(r.bad_utf8_field.map(|i| {
+        let name = schema.field(i).name();
+        Violation {
+            field: name.clone(),
+            code: ErrorCode::InvalidEncoding,
+            message: format!("line {line}: field `{name}` is not valid UTF-8"),
+        }
+    }))
+}
+
+/// The batch of a recovered CSV chunk: good records decoded together by arrow-csv (the fast
+/// path's value semantics), bad ones as null rows with their violation and raw text, in order.
+fn recovered_batch(
+    object: &str,
+    schema: &SchemaRef,
+    opts: &crate::spec::CsvOptions,
+    records: Vec<(Vec<u8>, Option<Violation>)>,
+) -> Result<RawBatch, FormatError> {
+    let internal = |e: arrow_schema::ArrowError| FormatError::Unsupported {
+        object: object.to_string(),
+        message: format!("recovering CSV records: {e}"),
+    };
+    let mut good_bytes = Vec::new();
+    let mut index = Vec::with_capacity(records.len());
+    let mut good = 0u32;
+    for (bytes, v) in &records {
+        if v.is_some() {
+            index.push(None);
+            continue;
+        }
+        good_bytes.extend_from_slice(bytes);
+        if !matches!(bytes.last(), Some(b'\n' | b'\r')) {
+            good_bytes.push(b'\n');
+        }
+        index.push(Some(good));
+        good += 1;
+    }
+    let n = records.len();
+    let columns: Vec<arrow_array::ArrayRef> = if good == 0 {
+        schema
+            .fields()
+            .iter()
+            .map(|f| arrow_array::new_null_array(f.data_type(), n))
+            .collect()
+    } else {
+        let mut d = csv_builder(schema.clone(), opts, good as usize)
+            .map_err(|message| FormatError::Unsupported {
+                object: object.to_string(),
+                message,
+            })?
+            .build_decoder();
+        let mut off = 0;
+        while off < good_bytes.len() {
+            let c = d.decode(&good_bytes[off..]).map_err(internal)?;
+            if c == 0 {
+                break;
+            }
+            off += c;
+        }
+        d.decode(&[]).map_err(internal)?;
+        let decoded = d
+            .flush()
+            .map_err(internal)?
+            .unwrap_or_else(|| RecordBatch::new_empty(schema.clone()));
+        let take = arrow_array::UInt32Array::from(index);
+        decoded
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::take(c.as_ref(), &take, None))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?
+    };
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(internal)?;
+    let (raw, violations) = records
+        .into_iter()
+        .map(|(bytes, v)| {
+            let text = v
+                .is_some()
+                .then(|| csv_recovery::escaped_text(csv_recovery::trim_terminator(&bytes)));
+            (text, v)
+        })
+        .unzip();
+    Ok(RawBatch {
+        batch,
+        raw: Some(raw),
+        keys: None,
+        violations,
+    })
+}
+
 /// Decoder schema: every column as text. Typing happens in the [`super::Conformer`], which can
 /// name the exact record and field of a bad value (the decoders' own errors cannot).
 fn file_schema(columns: &[String]) -> SchemaRef {
@@ -849,6 +1113,9 @@ mod tests {
             "a nested object in a text column is a row error"
         );
         assert_eq!(codes[3], None);
-        assert_eq!(raw.raw.unwrap()[0], r#"{"a": 1, "b": "x", "c": [1]}"#);
+        assert_eq!(
+            raw.raw.unwrap()[0].as_deref(),
+            Some(r#"{"a": 1, "b": "x", "c": [1]}"#)
+        );
     }
 }
