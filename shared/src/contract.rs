@@ -68,6 +68,34 @@ impl CompiledContract {
     }
 }
 
+/// `uuid` / `fixed[n]` values from text: `2n` hex digits, or for 16 bytes also the hyphenated
+/// UUID form (`8-4-4-4-12`); anything else becomes null (and is reported as `invalid_type`).
+fn fixed_from_text(
+    text: &StringArray,
+    n: i32,
+) -> Result<arrow_array::FixedSizeBinaryArray, arrow_schema::ArrowError> {
+    let mut b = arrow_array::builder::FixedSizeBinaryBuilder::with_capacity(text.len(), n);
+    for v in text.iter() {
+        match v.and_then(|s| fixed_bytes(s.trim(), n as usize)) {
+            Some(bytes) => b.append_value(bytes)?,
+            None => b.append_null(),
+        }
+    }
+    Ok(b.finish())
+}
+
+fn fixed_bytes(s: &str, n: usize) -> Option<Vec<u8>> {
+    if n == 16 && s.len() == 36 {
+        return uuid::Uuid::try_parse(s).ok().map(|u| u.as_bytes().to_vec());
+    }
+    if s.len() != 2 * n || !s.is_ascii() {
+        return None;
+    }
+    (0..n)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
 /// Why a table contract does not compile; names the column or rule.
 #[derive(Debug, thiserror::Error)]
 pub enum ContractError {
@@ -313,9 +341,18 @@ impl ColumnContract {
         }
         // Some casts fail the whole array for one bad value (e.g. a leap second in a time):
         // then each value is cast alone, so only its row is set aside.
-        let mut typed = match cast_with_options(&raw, &self.data_type, &CastOptions::default()) {
-            Ok(t) => t,
-            Err(_) => self.cast_value_by_value(&raw)?,
+        let mut typed = match (
+            &self.data_type,
+            arrow_array::cast::AsArray::as_string_opt::<i32>(raw.as_ref()),
+        ) {
+            // Arrow has no text → fixed-size binary cast: uuid / fixed[n] text forms.
+            (DataType::FixedSizeBinary(n), Some(text)) => {
+                Arc::new(fixed_from_text(text, *n)?) as ArrayRef
+            }
+            _ => match cast_with_options(&raw, &self.data_type, &CastOptions::default()) {
+                Ok(t) => t,
+                Err(_) => self.cast_value_by_value(&raw)?,
+            },
         };
         if typed.null_count() != raw.null_count() {
             // A cast nulls exactly the values it could not convert: unequal null counts = some failed.

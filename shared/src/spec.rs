@@ -334,11 +334,8 @@ fn schema_of(columns: &[ColumnSpec]) -> Result<Schema, String> {
             return Err(format!("column `{}` is declared twice", c.name));
         }
         let ty = parse_primitive(&c.type_name).map_err(|m| format!("column `{}`: {m}", c.name))?;
-        if matches!(ty, PrimitiveType::Uuid | PrimitiveType::Fixed(_)) {
-            return Err(format!(
-                    "column `{}`: type `{}` is not supported for ingest yet (values could not be stored exactly); use `string` or `binary`",
-                    c.name, c.type_name
-                ));
+        if matches!(ty, PrimitiveType::Fixed(0)) {
+            return Err(format!("column `{}`: `fixed[0]` holds no bytes", c.name));
         }
         let id = i as i32 + 1;
         let mut f = if c.required {

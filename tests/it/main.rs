@@ -21,3 +21,4 @@ mod sales;
 mod secrets;
 mod sqs;
 mod support;
+mod uuid_fixed;

@@ -95,36 +95,10 @@ pub(crate) async fn table_rows(t: &Table) -> Vec<Sale> {
     sorted_rows(&support::scan(t).await)
 }
 
-/// Rows, live files and checksum as pyiceberg reads them (`FLOE_TEST_PYICEBERG`: a Python with
-/// pyiceberg, set up by scripts/test.sh), at the current or a given snapshot.
+/// Rows, live files and checksum as pyiceberg reads them, at the current or a given snapshot.
 fn pyiceberg_read(env: &TestEnv, table: &str, snapshot: Option<i64>) -> serde_json::Value {
-    let python = std::env::var("FLOE_TEST_PYICEBERG").expect(
-        "FLOE_TEST_PYICEBERG is not set: run the tests with `make test` (it installs pyiceberg)",
-    );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/py/table_checksum.py");
-    // SQLAlchemy's absolute-path form: sqlite:////abs/path.
-    let uri = format!("sqlite:///{}", env.dir.join("catalog.db").display());
-    let mut cmd = std::process::Command::new(python);
-    cmd.arg(script)
-        .arg(uri)
-        .arg(
-            env.vars
-                .get("FLOE_CATALOG_NAME")
-                .map_or("floe", String::as_str),
-        )
-        .arg(&env.vars["FLOE_WAREHOUSE"])
-        .arg(format!("it.{table}"))
-        .envs(env.vars.iter());
-    if let Some(id) = snapshot {
-        cmd.arg(id.to_string());
-    }
-    let out = cmd.output().expect("run pyiceberg");
-    assert!(
-        out.status.success(),
-        "pyiceberg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("pyiceberg output")
+    let extra: Vec<String> = snapshot.map(|id| id.to_string()).into_iter().collect();
+    support::pyiceberg(env, "table_checksum.py", table, &extra)
 }
 
 pub(crate) fn request(actions: &[Action]) -> MaintenanceRequest {

@@ -354,3 +354,35 @@ impl CommitQueue for CapturedQueue {
         Ok(())
     }
 }
+
+/// Runs a pyiceberg script of `tests/py` on table `it.<table>` of `env`'s SQLite catalog
+/// (`FLOE_TEST_PYICEBERG`: a Python with pyiceberg, set up by scripts/test.sh) and parses the
+/// JSON it prints.
+pub fn pyiceberg(env: &TestEnv, script: &str, table: &str, extra: &[String]) -> serde_json::Value {
+    let python = std::env::var("FLOE_TEST_PYICEBERG").expect(
+        "FLOE_TEST_PYICEBERG is not set: run the tests with `make test` (it installs pyiceberg)",
+    );
+    let script = format!("{}/py/{script}", env!("CARGO_MANIFEST_DIR"));
+    // SQLAlchemy's absolute-path form: sqlite:////abs/path.
+    let uri = format!("sqlite:///{}", env.dir.join("catalog.db").display());
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(uri)
+        .arg(
+            env.vars
+                .get("FLOE_CATALOG_NAME")
+                .map_or("floe", String::as_str),
+        )
+        .arg(&env.vars["FLOE_WAREHOUSE"])
+        .arg(format!("it.{table}"))
+        .args(extra)
+        .envs(env.vars.iter())
+        .output()
+        .expect("run pyiceberg");
+    assert!(
+        out.status.success(),
+        "pyiceberg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("pyiceberg output")
+}
