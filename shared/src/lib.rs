@@ -33,6 +33,7 @@ pub mod spec;
 pub mod storage;
 pub mod table;
 pub mod telemetry;
+pub mod types;
 pub mod validate;
 pub mod violation;
 pub mod write;

@@ -82,9 +82,10 @@ impl Default for CsvOptions {
 pub struct ColumnSpec {
     /// Column name (also the CSV header / JSON key / Parquet column it is read from).
     pub name: String,
-    /// Iceberg primitive type: boolean, int, long, float, double, decimal(P,S), date, time,
-    /// timestamp, timestamptz, string, uuid, binary, fixed[N].
-    #[serde(rename = "type")]
+    /// Iceberg type: boolean, int, long, float, double, decimal(P,S), date, time, timestamp,
+    /// timestamptz, string, uuid, binary, fixed[N], or nested: `struct<name: type, ...>`,
+    /// `list<type>`, `map<key type, value type>` (Iceberg syntax, nested as deep as needed).
+    #[serde(rename = "type", default)]
     pub type_name: String,
     /// Whether the column must be present and non-null (default false).
     #[serde(default)]
@@ -184,6 +185,11 @@ pub struct ContractSpec {
     pub rules: Vec<RuleSpec>,
     /// Match object columns / keys to table columns ignoring ASCII case (default false).
     pub case_insensitive: bool,
+    /// Rules for parts of nested columns, by path (`name = "address.country"`, then the same
+    /// options as a column: `required`, `min`, `max`, `allowed`, `pattern`, `max_length`, …;
+    /// no `type`: it is the column's). List elements are `<column>.element`, map parts
+    /// `<column>.key` / `<column>.value`.
+    pub fields: Vec<ColumnSpec>,
 }
 
 /// One partition field.
@@ -329,19 +335,22 @@ impl RawSpec {
 fn schema_of(columns: &[ColumnSpec]) -> Result<Schema, String> {
     let mut fields = Vec::with_capacity(columns.len());
     let mut seen = HashMap::new();
+    // Top-level columns keep ids 1..=n; nested fields are numbered after them.
+    let mut next_id = columns.len() as i32 + 1;
     for (i, c) in columns.iter().enumerate() {
         if seen.insert(c.name.clone(), i).is_some() {
             return Err(format!("column `{}` is declared twice", c.name));
         }
-        let ty = parse_primitive(&c.type_name).map_err(|m| format!("column `{}`: {m}", c.name))?;
-        if matches!(ty, PrimitiveType::Fixed(0)) {
+        let ty = crate::types::parse_type(&c.type_name, &mut next_id)
+            .map_err(|m| format!("column `{}`: {m}", c.name))?;
+        if ty == Type::Primitive(PrimitiveType::Fixed(0)) {
             return Err(format!("column `{}`: `fixed[0]` holds no bytes", c.name));
         }
         let id = i as i32 + 1;
         let mut f = if c.required {
-            NestedField::required(id, &c.name, Type::Primitive(ty))
+            NestedField::required(id, &c.name, ty)
         } else {
-            NestedField::optional(id, &c.name, Type::Primitive(ty))
+            NestedField::optional(id, &c.name, ty)
         };
         if let Some(doc) = &c.doc {
             f = f.with_doc(doc);
@@ -431,6 +440,20 @@ impl TableSpec {
             .and_then(|b| b.build())
             .map_err(|e| format!("partition spec: {e}"))?;
         self.sort_order()?;
+        for f in &self.contract.fields {
+            if !f.type_name.is_empty() {
+                return Err(format!(
+                    "contract field `{}`: no `type` here (the column declares it)",
+                    f.name
+                ));
+            }
+            if !f.name.contains('.') || self.schema.field_by_name(&f.name).is_none() {
+                return Err(format!(
+                    "contract field `{}` is not a path to a part of a nested column (`column.field`)",
+                    f.name
+                ));
+            }
+        }
         for (k, v) in &self.properties {
             check_writer_property(k, v)?;
         }
@@ -450,9 +473,11 @@ impl TableSpec {
         for p in &self.partition {
             let transform = Transform::from_str(&p.transform)
                 .map_err(|e| format!("partition on `{}`: {e}", p.column))?;
+            // A nested source (`address.country`) names its field `address_country…`.
+            let base = p.column.replace('.', "_");
             let name = p.name.clone().unwrap_or_else(|| match transform {
-                Transform::Identity => p.column.clone(),
-                _ => format!("{}_{}", p.column, transform_suffix(&transform)),
+                Transform::Identity => base.clone(),
+                _ => format!("{base}_{}", transform_suffix(&transform)),
             });
             b = b
                 .add_partition_field(self.field_id(&p.column)?, name, transform)
@@ -554,16 +579,7 @@ fn check_writer_property(key: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// Parses an Iceberg primitive type name (`long`, `decimal(10,2)`, `timestamptz`, ...).
-pub fn parse_primitive(name: &str) -> Result<PrimitiveType, String> {
-    let normalized = name.trim().to_ascii_lowercase().replace(' ', "");
-    serde_json::from_value::<PrimitiveType>(serde_json::Value::String(normalized)).map_err(|_| {
-        format!(
-            "unknown type `{name}`; use boolean, int, long, float, double, decimal(P,S), date, time, \
-             timestamp, timestamptz, string, uuid, binary or fixed[N]"
-        )
-    })
-}
+pub use crate::types::parse_primitive;
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ mod idempotency;
 mod in_memory;
 mod integrity;
 mod maintenance;
+mod nested;
 mod s3tables;
 mod sales;
 mod secrets;

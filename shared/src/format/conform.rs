@@ -382,6 +382,13 @@ impl Conformer {
                 .collect::<Result<_, _>>()
                 .map_err(internal)?
         };
+        // Nested columns were checked with every part nullable: the table's nullability back.
+        let columns = columns
+            .into_iter()
+            .zip(self.table_schema.fields())
+            .map(|(c, f)| crate::contract::restrict(c, f.data_type()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
         let batch = RecordBatch::try_new_with_options(
             self.table_schema.clone(),
             columns,

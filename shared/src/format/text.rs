@@ -244,11 +244,12 @@ impl TextDecoder {
                     .iter()
                     .map(|f| f.name().clone())
                     .collect();
-                let json =
-                    JsonLines::new(&columns, batch_rows).map_err(|e| FormatError::Unsupported {
+                let json = JsonLines::new(table_schema, batch_rows).map_err(|e| {
+                    FormatError::Unsupported {
                         object: object.to_string(),
                         message: e.to_string(),
-                    })?;
+                    }
+                })?;
                 (Kind::Json(Box::new(json)), columns)
             }
             InputFormat::Parquet => unreachable!("parquet is decoded by ParquetDecoder"),
@@ -483,8 +484,16 @@ struct JsonLines {
 }
 
 impl JsonLines {
-    fn new(columns: &[String], batch_rows: usize) -> Result<Self, arrow_schema::ArrowError> {
-        let schema = file_schema(columns);
+    /// A decoder for the table's columns: primitives as text, nested columns with their
+    /// structure and text leaves (typed by the contract).
+    fn new(table: &SchemaRef, batch_rows: usize) -> Result<Self, arrow_schema::ArrowError> {
+        let schema = Arc::new(Schema::new(
+            table
+                .fields()
+                .iter()
+                .map(|f| Field::new(f.name(), crate::contract::text_leaves(f.data_type()), true))
+                .collect::<Vec<_>>(),
+        ));
         Ok(Self {
             decoder: Self::decoder(&schema, batch_rows)?,
             schema,
@@ -1089,7 +1098,11 @@ mod tests {
 
     #[test]
     fn json_lines_keep_raw_text_keys_and_bad_lines_per_record() {
-        let mut j = JsonLines::new(&["a".to_string(), "b".to_string()], 16).unwrap();
+        let table = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("b", DataType::Utf8, true),
+        ]));
+        let mut j = JsonLines::new(&table, 16).unwrap();
         let raw = j
             .decode(vec![
                 r#"{"a": 1, "b": "x", "c": [1]}"#.into(),

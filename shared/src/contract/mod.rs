@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow::compute::kernels::cmp::{eq, gt, lt};
 use arrow::compute::{cast_with_options, nullif, CastOptions};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow_array::cast::AsArray;
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Datum, Scalar, StringArray, TimestampMicrosecondArray,
 };
@@ -14,7 +15,11 @@ use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 
 use crate::spec::ColumnSpec;
 use crate::violation::shorten;
+
+mod nested;
 pub use crate::violation::{ErrorCode, Violation};
+use nested::Shape;
+pub use nested::{relaxed, restrict, text_leaves};
 
 /// A table's contract compiled against one table schema: the column contracts (coercion and
 /// constraints) and the SQL row rules. Compiled once per (table, schema) and shared by every
@@ -43,7 +48,7 @@ impl CompiledContract {
             .iter()
             .map(|f| {
                 let column_spec = spec.columns.iter().find(|c| &c.name == f.name());
-                ColumnContract::compile(f, column_spec)
+                ColumnContract::compile_at(f, column_spec, &spec.contract.fields)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let eval_schema = nullable(&table_schema);
@@ -168,7 +173,13 @@ pub fn nullable(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<arrow_schema::Field> = schema
         .fields()
         .iter()
-        .map(|f| f.as_ref().clone().with_nullable(true))
+        .map(|f| {
+            let relaxed = relaxed(f.data_type());
+            f.as_ref()
+                .clone()
+                .with_nullable(true)
+                .with_data_type(relaxed)
+        })
         .collect();
     std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(
         fields,
@@ -193,6 +204,8 @@ pub struct ColumnContract {
     epoch: Option<TimeUnit>,
     /// Decimal rounding the spec opted into (`rounding = "half_up"`).
     round_decimals: bool,
+    /// The parts of a struct/list/map column, each with its contract.
+    nested: Option<Box<Shape>>,
 }
 
 fn toml_text(v: &toml::Value) -> String {
@@ -227,6 +240,16 @@ impl ColumnContract {
     /// Compiles a column's rules against its Arrow field; `spec` is `None` for columns added by
     /// schema evolution (no rules).
     pub fn compile(field: &Field, spec: Option<&ColumnSpec>) -> Result<Self, ContractError> {
+        Self::compile_at(field, spec, &[])
+    }
+
+    /// As [`ColumnContract::compile`]; `path_rules` are the spec's `[[contract.fields]]`, for
+    /// the parts of a nested column (matched by path, `address.country`).
+    pub fn compile_at(
+        field: &Field,
+        spec: Option<&ColumnSpec>,
+        path_rules: &[ColumnSpec],
+    ) -> Result<Self, ContractError> {
         let ty = field.data_type().clone();
         let mut c = ColumnContract {
             name: field.name().clone(),
@@ -242,10 +265,13 @@ impl ColumnContract {
             formats: Vec::new(),
             epoch: None,
             round_decimals: false,
+            nested: Shape::compile(field.name(), &ty, path_rules)?.map(Box::new),
         };
         // `""` is a string value; for other types an empty field means "no value".
         c.empty_as_null = ty != DataType::Utf8;
         let Some(spec) = spec else { return Ok(c) };
+        // A path rule can make a nested part required (a column's own nullability is its field's).
+        c.required |= spec.required;
         let ctx = |problem: ColumnProblem| ContractError::Column {
             column: spec.name.clone(),
             problem,
@@ -331,6 +357,17 @@ impl ColumnContract {
         raw: &ArrayRef,
         out: &mut [Option<Violation>],
     ) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        if let Some(shape) = &self.nested {
+            return match raw.as_string_opt::<i32>() {
+                // JSON text in one field (CSV).
+                Some(text) => {
+                    let text = text.clone();
+                    let parsed = nested::from_json_text(self, &nullif_empty(&text)?, out)?;
+                    shape.coerce(self, &parsed, out)
+                }
+                None => shape.coerce(self, raw, out),
+            };
+        }
         let mut raw = raw.clone();
         if self.empty_as_null && has_empty_string(&raw) {
             let empty = eq(&raw, &Scalar::new(StringArray::from(vec![""])))?;
@@ -341,10 +378,7 @@ impl ColumnContract {
         }
         // Some casts fail the whole array for one bad value (e.g. a leap second in a time):
         // then each value is cast alone, so only its row is set aside.
-        let mut typed = match (
-            &self.data_type,
-            arrow_array::cast::AsArray::as_string_opt::<i32>(raw.as_ref()),
-        ) {
+        let mut typed = match (&self.data_type, raw.as_string_opt::<i32>()) {
             // Arrow has no text → fixed-size binary cast: uuid / fixed[n] text forms.
             (DataType::FixedSizeBinary(n), Some(text)) => {
                 Arc::new(fixed_from_text(text, *n)?) as ArrayRef
@@ -545,6 +579,14 @@ impl ColumnContract {
             message,
         }
     }
+}
+
+/// Empty strings as nulls (an empty CSV field of a nested column is no value).
+fn nullif_empty(text: &StringArray) -> Result<StringArray, arrow_schema::ArrowError> {
+    Ok(text
+        .iter()
+        .map(|v| v.filter(|s| !s.trim().is_empty()))
+        .collect())
 }
 
 /// Whether a string array holds an empty (non-null) value: offsets only, no comparisons.
