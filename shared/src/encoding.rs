@@ -13,6 +13,8 @@ pub enum InputFormat {
     JsonLines,
     /// Apache Parquet.
     Parquet,
+    /// Apache Avro object container file (codecs null, deflate, snappy, zstd).
+    Avro,
 }
 
 impl FromStr for InputFormat {
@@ -22,8 +24,9 @@ impl FromStr for InputFormat {
             "csv" | "tsv" => Ok(Self::Csv),
             "json" | "jsonl" | "ndjson" | "jsonlines" | "json_lines" => Ok(Self::JsonLines),
             "parquet" => Ok(Self::Parquet),
+            "avro" => Ok(Self::Avro),
             other => Err(format!(
-                "unknown format `{other}`; use csv, jsonl or parquet"
+                "unknown format `{other}`; use csv, jsonl, parquet or avro"
             )),
         }
     }
@@ -35,6 +38,7 @@ impl fmt::Display for InputFormat {
             Self::Csv => "csv",
             Self::JsonLines => "jsonl",
             Self::Parquet => "parquet",
+            Self::Avro => "avro",
         })
     }
 }

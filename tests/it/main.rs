@@ -2,6 +2,7 @@
 //! `make test` (scripts/test.sh) starts; see support.rs.
 #![recursion_limit = "256"]
 
+mod avro;
 mod checks;
 mod commit_queue;
 mod concurrency;

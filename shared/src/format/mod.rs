@@ -1,6 +1,7 @@
 //! Formats: decode an object's bytes (CSV, JSON lines, Parquet; gzip/zstd) into Arrow record
 //! batches in the table's schema, streamed batch by batch so memory does not grow with object size.
 
+mod avro_input;
 mod conform;
 mod csv_recovery;
 mod parquet_input;
@@ -207,6 +208,7 @@ pub struct ObjectDecoder {
 enum DecoderKind {
     Text(Box<text::TextDecoder>),
     Parquet(Box<parquet_input::ParquetDecoder>),
+    Avro(Box<avro_input::AvroDecoder>),
 }
 
 impl ObjectDecoder {
@@ -246,6 +248,20 @@ impl ObjectDecoder {
                 let cols = d.file_columns();
                 (DecoderKind::Parquet(Box::new(d)), cols)
             }
+            InputFormat::Avro => {
+                let body = landing.get(object, None).await?;
+                let d = avro_input::AvroDecoder::open(
+                    body,
+                    fmt.compression,
+                    &table_schema,
+                    batch_rows,
+                    limits,
+                    &name,
+                )
+                .await?;
+                let cols = d.file_columns();
+                (DecoderKind::Avro(Box::new(d)), cols)
+            }
             InputFormat::Csv | InputFormat::JsonLines => {
                 let body = landing.get(object, None).await?;
                 let mut fmt = fmt;
@@ -277,6 +293,7 @@ impl ObjectDecoder {
         let all_columns = match &inner {
             DecoderKind::Text(d) => d.file_columns(),
             DecoderKind::Parquet(d) => d.all_columns(),
+            DecoderKind::Avro(d) => d.all_columns(),
         };
         let conformer =
             Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
@@ -293,6 +310,7 @@ impl ObjectDecoder {
         let raw = match &mut self.inner {
             DecoderKind::Text(d) => d.next_batch(self.records_emitted).await?,
             DecoderKind::Parquet(d) => d.next_batch(self.records_emitted).await?,
+            DecoderKind::Avro(d) => d.next_batch(self.records_emitted).await?,
         };
         let Some(raw) = raw else { return Ok(None) };
         let conformed = self.conformer.conform(raw, self.records_emitted)?;
@@ -336,6 +354,7 @@ impl ObjectDecoder {
         let raw = match &mut self.inner {
             DecoderKind::Text(d) => d.next_batch(self.records_emitted).await?,
             DecoderKind::Parquet(d) => d.next_batch(self.records_emitted).await?,
+            DecoderKind::Avro(d) => d.next_batch(self.records_emitted).await?,
         };
         if let Some(r) = &raw {
             self.records_emitted += r.batch.num_rows() as u64;

@@ -75,6 +75,31 @@ impl CsvBatch {
     }
 }
 
+/// The object's bytes, decompressed (gzip/zstd), buffered, counted against
+/// `FLOE_MAX_DECOMPRESSED_BYTES`; body errors are tagged as network errors (retryable).
+pub(super) fn inflated_reader(
+    body: LandingBody,
+    compression: Compression,
+    limits: Limits,
+) -> Pin<Box<dyn AsyncBufRead + Send>> {
+    let raw = Tagged(body.body.into_async_read());
+    let inflated: Pin<Box<dyn AsyncRead + Send>> = match compression {
+        Compression::None => Box::pin(raw),
+        Compression::Gzip => {
+            let mut d = GzipDecoder::new(BufReader::with_capacity(READ_BUFFER, raw));
+            d.multiple_members(true);
+            Box::pin(d)
+        }
+        Compression::Zstd => Box::pin(ZstdDecoder::new(BufReader::with_capacity(READ_BUFFER, raw))),
+    };
+    let counted = Counted {
+        inner: inflated,
+        seen: 0,
+        limit: limits.max_decompressed_bytes,
+    };
+    Box::pin(BufReader::with_capacity(READ_BUFFER, counted))
+}
+
 /// A body error from the network (retryable), as opposed to corrupt compressed data.
 #[derive(Debug)]
 struct NetworkError(String);
@@ -150,25 +175,7 @@ impl TextDecoder {
         limits: Limits,
         object: &str,
     ) -> Result<Self, FormatError> {
-        let raw = Tagged(body.body.into_async_read());
-        let inflated: Pin<Box<dyn AsyncRead + Send>> = match fmt.compression {
-            Compression::None => Box::pin(raw),
-            Compression::Gzip => {
-                let mut d = GzipDecoder::new(BufReader::with_capacity(READ_BUFFER, raw));
-                d.multiple_members(true);
-                Box::pin(d)
-            }
-            Compression::Zstd => {
-                Box::pin(ZstdDecoder::new(BufReader::with_capacity(READ_BUFFER, raw)))
-            }
-        };
-        let counted = Counted {
-            inner: inflated,
-            seen: 0,
-            limit: limits.max_decompressed_bytes,
-        };
-        let mut reader: Pin<Box<dyn AsyncBufRead + Send>> =
-            Box::pin(BufReader::with_capacity(READ_BUFFER, counted));
+        let mut reader = inflated_reader(body, fmt.compression, limits);
         let read_err = |e: std::io::Error| read_failure(object, e);
         skip_bom(&mut reader).await.map_err(read_err)?;
 
@@ -252,7 +259,9 @@ impl TextDecoder {
                 })?;
                 (Kind::Json(Box::new(json)), columns)
             }
-            InputFormat::Parquet => unreachable!("parquet is decoded by ParquetDecoder"),
+            InputFormat::Parquet | InputFormat::Avro => {
+                unreachable!("parquet and avro have their own decoders")
+            }
         };
         Ok(Self {
             reader,
@@ -647,7 +656,7 @@ fn field_in_message(message: &str, schema: &SchemaRef) -> String {
         .unwrap_or_default()
 }
 
-fn read_failure(object: &str, e: std::io::Error) -> FormatError {
+pub(super) fn read_failure(object: &str, e: std::io::Error) -> FormatError {
     if let Some(limit) = e.get_ref().and_then(|i| i.downcast_ref::<TooLarge>()) {
         return FormatError::Limit {
             object: object.to_string(),
