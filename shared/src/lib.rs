@@ -16,6 +16,7 @@ pub mod encoding;
 pub mod event;
 pub mod exact;
 pub mod format;
+pub mod infer;
 pub mod ingest;
 pub mod landing;
 #[cfg(feature = "maintenance")]
@@ -31,6 +32,7 @@ pub mod rules;
 pub mod source;
 pub mod spec;
 pub mod storage;
+pub mod swap;
 pub mod table;
 pub mod telemetry;
 pub mod types;
@@ -95,6 +97,15 @@ pub enum Error {
         #[source]
         source: queue::QueueError,
     },
+    /// A schema promotion could not be committed.
+    #[error("{table}: cannot evolve the schema: {source}")]
+    Evolve {
+        /// The table.
+        table: String,
+        /// Why.
+        #[source]
+        source: Box<swap::SwapError>,
+    },
     /// Arrow error building batches.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -117,6 +128,7 @@ impl Error {
             Error::Maintenance(_) => true,
             Error::Quarantine { source, .. } => source.is_retryable(),
             Error::Queue { .. } => true,
+            Error::Evolve { .. } => true,
             Error::Arrow(_) => false,
         }
     }

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     MalformedRecord,
     /// A field that is not valid UTF-8.
     InvalidEncoding,
+    /// Under `unknown_columns = "evolve"`: a typed column the table's type cannot hold and no
+    /// safe Iceberg promotion fixes (fractions into an integer column, another decimal scale,
+    /// another shape).
+    IncompatibleType,
 }
 
 impl ErrorCode {
@@ -59,6 +63,7 @@ impl ErrorCode {
             Self::LimitExceeded => "limit_exceeded",
             Self::MalformedRecord => "malformed_record",
             Self::InvalidEncoding => "invalid_encoding",
+            Self::IncompatibleType => "incompatible_type",
         }
     }
 }
@@ -91,4 +96,56 @@ pub fn shorten(mut value: String) -> String {
         value.push('…');
     }
     value
+}
+
+/// Nesting a JSON value may have: deeper values are refused before a decoder sees them (the
+/// JSON decoders recurse once per level; thousands of levels would exhaust a thread's stack).
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// A violation when `json` nests objects/arrays deeper than [`MAX_JSON_DEPTH`] (strings are
+/// skipped, escapes honoured); one pass over the bytes, no parsing.
+pub fn json_too_deep(json: &str, field: &str) -> Option<Violation> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in json.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Some(Violation {
+                        field: field.to_string(),
+                        code: ErrorCode::InvalidType,
+                        message: format!("the value nests deeper than {MAX_JSON_DEPTH} levels"),
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn counts_nesting_outside_strings_only() {
+        let deep = format!("{}1{}", "[".repeat(101), "]".repeat(101));
+        assert!(json_too_deep(&deep, "x").is_some());
+        let ok = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(json_too_deep(&ok, "x").is_none());
+        let quoted = format!("{{\"a\": \"{}\\\"\"}}", "[".repeat(500));
+        assert!(json_too_deep(&quoted, "x").is_none(), "{quoted}");
+    }
 }

@@ -10,6 +10,7 @@ mod corpus;
 mod csv_recovery;
 mod deletes;
 mod errors;
+mod evolution;
 mod formats;
 mod glue;
 mod handler;

@@ -313,10 +313,24 @@ pub(super) fn from_json_text(
             .with_coerce_primitive(true)
             .build_decoder()
     };
-    let line = |i: usize| match text.is_valid(i) {
+    // A value nested too deep never reaches the decoder (it recurses once per level).
+    let too_deep: Vec<bool> = (0..text.len())
+        .map(|i| {
+            text.is_valid(i)
+                && crate::violation::json_too_deep(text.value(i), &column.name).is_some()
+        })
+        .collect();
+    let line = |i: usize| match text.is_valid(i) && !too_deep[i] {
         true => format!("{{\"v\":{}}}\n", text.value(i)),
         false => "{\"v\":null}\n".to_string(),
     };
+    for (i, slot) in out.iter_mut().enumerate() {
+        if too_deep[i] {
+            slot.get_or_insert_with(|| {
+                crate::violation::json_too_deep(text.value(i), &column.name).expect("checked above")
+            });
+        }
+    }
     let mut d = decoder()?;
     let all: String = (0..text.len()).map(line).collect();
     if let Ok(Some(b)) = d

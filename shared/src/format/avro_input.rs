@@ -21,6 +21,7 @@ pub(super) struct AvroDecoder {
     keep: Vec<usize>,
     columns: Vec<String>,
     all_columns: Vec<String>,
+    file_schema: SchemaRef,
     object: String,
 }
 
@@ -78,6 +79,7 @@ impl AvroDecoder {
             keep,
             columns,
             all_columns,
+            file_schema,
             object: object.to_string(),
         })
     }
@@ -85,6 +87,11 @@ impl AvroDecoder {
     /// The file's columns the table has (the batches' columns).
     pub(super) fn file_columns(&self) -> Vec<String> {
         self.columns.clone()
+    }
+
+    /// The file's Arrow schema (from the Avro writer schema).
+    pub(super) fn file_schema(&self) -> SchemaRef {
+        self.file_schema.clone()
     }
 
     /// Every column of the file.

@@ -8,6 +8,8 @@ mod parquet_input;
 mod text;
 
 use std::str::FromStr;
+
+use arrow_array::cast::AsArray;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -198,6 +200,15 @@ impl ObjectFormat {
     }
 }
 
+/// What an object's values look like, per top-level column.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// Column name → shape of its values.
+    pub columns: Vec<(String, crate::infer::Seen)>,
+    /// From the file's own types (Parquet, Avro) rather than text values.
+    pub typed: bool,
+}
+
 /// Decodes one object into table-shaped record batches.
 pub struct ObjectDecoder {
     inner: DecoderKind,
@@ -329,25 +340,70 @@ impl ObjectDecoder {
         self.conformer.missing_columns()
     }
 
-    /// Every unknown key of the remaining records (JSON lines) or the object's unknown columns,
-    /// read to the end: the schema-evolution pre-pass.
-    pub async fn scan_unknown_columns(mut self) -> Result<Vec<String>, FormatError> {
-        let mut seen: Vec<String> = self.conformer.unknown_columns().to_vec();
-        if let DecoderKind::Text(_) = &self.inner {
-            while let Some(raw) = self.next_raw().await? {
-                for keys in raw.keys.iter().flatten() {
-                    for k in keys {
-                        if !self.conformer.has_column(k) && !seen.contains(k) {
-                            seen.push(k.clone());
+    /// What the object's values look like, per column (for typed schema evolution): a typed
+    /// file's own column types, or for text every value of every record (JSON lines: every key,
+    /// nested ones too; CSV: read through only when the header has columns the table lacks).
+    pub async fn observe(mut self) -> Result<Observed, FormatError> {
+        use crate::infer::Seen;
+        let file_schema = match &self.inner {
+            DecoderKind::Parquet(d) => Some(d.file_schema()),
+            DecoderKind::Avro(d) => Some(d.file_schema()),
+            DecoderKind::Text(_) => None,
+        };
+        if let Some(schema) = file_schema {
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), Seen::arrow(f.data_type())))
+                .collect();
+            return Ok(Observed {
+                columns,
+                typed: true,
+            });
+        }
+        let mut columns: Vec<(String, Seen)> = Vec::new();
+        let mut note = |name: &str, seen: Seen| match columns.iter_mut().find(|(n, _)| n == name) {
+            Some((_, s)) => *s = std::mem::replace(s, Seen::Null).merge(seen),
+            None => columns.push((name.to_string(), seen)),
+        };
+        let csv_has_unknown = !self.conformer.unknown_columns().is_empty();
+        while let Some(raw) = self.next_raw().await? {
+            match &raw.raw {
+                Some(lines) if raw.keys.is_some() => {
+                    for line in lines.iter().flatten() {
+                        if let Ok(serde_json::Value::Object(fields)) =
+                            serde_json::from_str::<serde_json::Value>(line)
+                        {
+                            for (k, v) in &fields {
+                                note(k, Seen::json(v));
+                            }
                         }
                     }
                 }
-                if raw.keys.is_none() {
-                    break; // CSV: the header said it all
+                _ if !csv_has_unknown => break,
+                _ => {
+                    for (f, col) in raw.batch.schema().fields().iter().zip(raw.batch.columns()) {
+                        if let Some(text) = col.as_string_opt::<i32>() {
+                            let seen = text
+                                .iter()
+                                .flatten()
+                                .map(Seen::text)
+                                .fold(Seen::Null, Seen::merge);
+                            note(f.name(), seen);
+                        }
+                    }
                 }
             }
         }
-        Ok(seen)
+        for c in self.conformer.unknown_columns() {
+            if !columns.iter().any(|(n, _)| n == c) {
+                columns.push((c.clone(), Seen::Null));
+            }
+        }
+        Ok(Observed {
+            columns,
+            typed: false,
+        })
     }
 
     async fn next_raw(&mut self) -> Result<Option<RawBatch>, FormatError> {

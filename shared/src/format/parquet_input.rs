@@ -22,6 +22,7 @@ pub(super) struct ParquetDecoder {
     stream: ParquetRecordBatchStream<LandingParquetReader>,
     columns: Vec<String>,
     all_columns: Vec<String>,
+    file_schema: SchemaRef,
     object: String,
 }
 
@@ -111,12 +112,18 @@ impl ParquetDecoder {
             stream,
             columns,
             all_columns,
+            file_schema,
             object: object.to_string(),
         })
     }
 
     pub(super) fn file_columns(&self) -> Vec<String> {
         self.columns.clone()
+    }
+
+    /// The file's Arrow schema.
+    pub(super) fn file_schema(&self) -> SchemaRef {
+        self.file_schema.clone()
     }
 
     pub(super) fn all_columns(&self) -> Vec<String> {

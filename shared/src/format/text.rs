@@ -526,6 +526,11 @@ impl JsonLines {
         let mut violations: Vec<Option<Violation>> = vec![None; n];
         let mut keys: Vec<Vec<String>> = Vec::with_capacity(n);
         for (i, line) in lines.iter().enumerate() {
+            if let Some(v) = crate::violation::json_too_deep(line, "") {
+                keys.push(Vec::new());
+                violations[i] = Some(v);
+                continue;
+            }
             match serde_json::from_str::<BTreeMap<String, serde::de::IgnoredAny>>(line) {
                 Ok(map) => keys.push(map.into_keys().collect()),
                 Err(e) => {

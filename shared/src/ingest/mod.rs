@@ -25,6 +25,7 @@ use crate::table::load_or_create;
 use crate::write::DataFileSink;
 use crate::Error;
 
+mod evolve;
 mod report;
 pub use report::{
     ColumnDrift, FilesWritten, Handoff, ObjectOutcome, ObjectReport, ObjectStatus, Seen, SkipReason,
@@ -38,6 +39,8 @@ pub struct Ingestor {
     pub(crate) stores: Stores,
     /// Routing, pinned landing reads and decoding: shared with validate.
     pub(crate) pipeline: ObjectPipeline,
+    /// The catalog's compare-and-swap, opened on the first schema promotion.
+    swap: tokio::sync::OnceCell<crate::swap::MetadataSwap>,
 }
 
 impl Ingestor {
@@ -80,6 +83,7 @@ impl Ingestor {
             quarantine_spec,
             stores,
             pipeline,
+            swap: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -225,12 +229,23 @@ impl Ingestor {
         if let Some(snapshot_id) = find_committed(&table, &object.idempotency_key()) {
             return Ok(ObjectOutcome::Duplicate { snapshot_id });
         }
+        let table_name = spec.ident.to_string();
         let table = if spec.contract.unknown_columns == UnknownColumns::Evolve {
-            self.evolve_schema(table, spec, &object).await?
+            match self.evolve_schema(table, spec, &object).await {
+                Ok(t) => t,
+                // A change no promotion makes safe: the object is quarantined whole.
+                Err(Error::Format(e)) if !e.is_retryable() => {
+                    let rows = RowCounts::default();
+                    return self
+                        .quarantine_object(&object, &table_name, e, rows)
+                        .await
+                        .map_err(gone_or_failed);
+                }
+                Err(e) => return Err(Fail(e)),
+            }
         } else {
             table
         };
-        let table_name = spec.ident.to_string();
         let mut qsink = QuarantineSink::new(
             self.pipeline.catalog.as_ref(),
             &self.quarantine_spec,
@@ -250,14 +265,7 @@ impl Ingestor {
                 return self
                     .quarantine_object(&object, &table_name, e, rows)
                     .await
-                    .map_err(|e| match e {
-                        // Overwritten or deleted since: skipped, like any read of a gone version.
-                        Error::Quarantine {
-                            source: QuarantineError::Copy { source, .. },
-                            ..
-                        } if !source.is_retryable() => landing_outcome(source),
-                        e => Fail(e),
-                    });
+                    .map_err(gone_or_failed);
             }
             Err(e) => return Err(Fail(e)),
         };
@@ -335,23 +343,21 @@ impl Ingestor {
         Ok((files, drift))
     }
 
-    /// `unknown_columns = "evolve"`: adds the object's extra columns (CSV header, Parquet schema,
-    /// every JSON key of every record) to the table as nullable strings (one schema-update
-    /// commit), then returns the reloaded table.
+    /// `unknown_columns = "evolve"`: adds the object's new columns and nested fields with the
+    /// types their values have and applies the safe promotions its data needs (see
+    /// [`evolve`]), then returns the reloaded table. A change no promotion makes safe refuses
+    /// the object (`incompatible_type`).
     async fn evolve_schema(
         &self,
         table: iceberg::table::Table,
         spec: &TableSpec,
         object: &ObjectRef,
     ) -> Result<iceberg::table::Table, Error> {
-        use iceberg::spec::{PrimitiveType, Type};
-        use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         // An unreadable object is dealt with by the main pass; nothing to evolve from it.
-        let opened = self.pipeline.open_decoder(object, spec, arrow_schema).await;
-        let mut unknown = match opened {
-            Ok(decoder) => match decoder.scan_unknown_columns().await {
-                Ok(u) => u,
+        let observed = match self.pipeline.open_decoder(object, spec, arrow_schema).await {
+            Ok(decoder) => match decoder.observe().await {
+                Ok(o) => o,
                 Err(e) if e.is_retryable() => return Err(e.into()),
                 Err(_) => return Ok(table),
             },
@@ -363,44 +369,99 @@ impl Ingestor {
         loop {
             attempt += 1;
             let current = self.pipeline.catalog.load_table(&spec.ident).await?;
-            unknown.retain(|c| {
-                current
-                    .metadata()
-                    .current_schema()
-                    .field_by_name(c)
-                    .is_none()
-            });
-            if unknown.is_empty() {
+            let plan = evolve::plan(
+                current.metadata().current_schema(),
+                &observed.columns,
+                observed.typed,
+            )
+            .map_err(|i| {
+                Error::Format(FormatError::Rejected {
+                    object: object.url(),
+                    code: crate::violation::ErrorCode::IncompatibleType,
+                    message: format!("column `{}`: {}", i.path, i.message),
+                })
+            })?;
+            if plan.is_empty() {
                 return Ok(current);
             }
-            let tx = Transaction::new(&current);
-            let mut action = tx.update_schema();
-            for c in &unknown {
-                action = action.add_column(AddColumn::optional(
-                    c,
-                    Type::Primitive(PrimitiveType::String),
-                ));
-            }
-            match action
-                .apply(tx)?
-                .commit(self.pipeline.catalog.as_ref())
-                .await
-            {
-                Ok(t) => {
-                    tracing::info!(table = %spec.ident, columns = ?unknown, object = %object.url(), "schema evolved");
-                    return Ok(t);
+            let committed = self.apply_plan(&current, &plan).await;
+            match committed {
+                Ok(()) => {
+                    tracing::info!(table = %spec.ident, added = ?plan.add.iter().map(|(p, n, t)| format!("{}{n}: {}", p.as_deref().map(|p| format!("{p}.")).unwrap_or_default(), crate::infer::type_text(t))).collect::<Vec<_>>(), promoted = ?plan.promote.iter().map(|(_, path, t)| format!("{path} → {t}")).collect::<Vec<_>>(), object = %object.url(), "schema evolved");
+                    continue; // reload: the next pass confirms nothing is left
                 }
-                // A concurrent writer may have added the same columns: reload and look again,
+                // A concurrent writer may have changed the schema: reload and plan again,
                 // after the policy's pause (backing off as the other commit paths do).
                 Err(e) => match delays.next() {
                     Some(delay) => {
                         tracing::warn!(table = %spec.ident, attempt, delay_ms = delay.as_millis() as u64, error = %e, "schema update failed; retrying");
                         tokio::time::sleep(delay).await;
                     }
-                    None => return Err(e.into()),
+                    None => return Err(e),
                 },
             }
         }
+    }
+
+    /// Commits one step of a plan: the additions (iceberg's schema update, fresh field ids),
+    /// or when there are none, the promotions (a new schema through the catalog's swap).
+    async fn apply_plan(
+        &self,
+        table: &iceberg::table::Table,
+        plan: &evolve::Plan,
+    ) -> Result<(), Error> {
+        use iceberg::transaction::{AddColumn, ApplyTransactionAction, Transaction};
+        if !plan.add.is_empty() {
+            let tx = Transaction::new(table);
+            let mut action = tx.update_schema();
+            for (parent, name, ty) in &plan.add {
+                action = action.add_column(match parent {
+                    None => AddColumn::optional(name, ty.clone()),
+                    Some(p) => AddColumn::builder()
+                        .parent(p.clone())
+                        .name(name.clone())
+                        .field_type(ty.clone())
+                        .build(),
+                });
+            }
+            action
+                .apply(tx)?
+                .commit(self.pipeline.catalog.as_ref())
+                .await?;
+            return Ok(());
+        }
+        let schema = evolve::promoted(table.metadata().current_schema(), &plan.promote)?;
+        let swap = self
+            .swap
+            .get_or_try_init(|| async {
+                let cfg = crate::catalog::with_resolved_credential(
+                    &self.config.catalog,
+                    &self.config.s3.region,
+                )
+                .await?;
+                crate::swap::MetadataSwap::open(&cfg, &self.config.s3.region)
+                    .await
+                    .map_err(|e| Error::Evolve {
+                        table: table.identifier().to_string(),
+                        source: Box::new(e),
+                    })
+            })
+            .await?;
+        swap.commit(
+            table,
+            vec![iceberg::TableRequirement::CurrentSchemaIdMatch {
+                current_schema_id: table.metadata().current_schema_id(),
+            }],
+            vec![
+                iceberg::TableUpdate::AddSchema { schema },
+                iceberg::TableUpdate::SetCurrentSchema { schema_id: -1 },
+            ],
+        )
+        .await
+        .map_err(|e| Error::Evolve {
+            table: table.identifier().to_string(),
+            source: Box::new(e),
+        })
     }
 
     /// Commits directly, or sends commit requests to the queue in queue mode.
@@ -545,6 +606,18 @@ impl From<Error> for Outcome {
 impl From<iceberg::Error> for Outcome {
     fn from(e: iceberg::Error) -> Self {
         Fail(e.into())
+    }
+}
+
+/// A whole-object quarantine's failure: a copy of a version gone since is skipped, like any
+/// read of a gone version.
+fn gone_or_failed(e: Error) -> Outcome {
+    match e {
+        Error::Quarantine {
+            source: QuarantineError::Copy { source, .. },
+            ..
+        } if !source.is_retryable() => landing_outcome(source),
+        e => Fail(e),
     }
 }
 

@@ -15,7 +15,8 @@ pub mod files;
 pub mod orphans;
 pub mod replace;
 pub mod run;
-pub mod swap;
+/// The catalog compare-and-swap (shared with schema promotion, so it lives at the crate root).
+pub use crate::swap;
 
 use iceberg::TableIdent;
 
