@@ -200,6 +200,31 @@ impl ObjectFormat {
     }
 }
 
+/// Opens a CSV / JSON-lines object; without a compression from spec or key, the object's
+/// Content-Encoding names it.
+async fn open_text(
+    landing: &Landing,
+    object: &ObjectRef,
+    mut fmt: ObjectFormat,
+    spec: &TableSpec,
+    table_schema: &arrow_schema::SchemaRef,
+    batch_rows: usize,
+    limits: Limits,
+) -> Result<text::TextDecoder, FormatError> {
+    let name = object.url();
+    let body = landing.get(object, None).await?;
+    if fmt.compression == Compression::None && object.content_encoding.is_none() {
+        if let Some(enc) = &body.content_encoding {
+            fmt.compression =
+                Compression::from_str(enc).map_err(|message| FormatError::Unsupported {
+                    object: name.clone(),
+                    message,
+                })?;
+        }
+    }
+    text::TextDecoder::open(body, fmt, spec, table_schema, batch_rows, limits, &name).await
+}
+
 /// What an object's values look like, per top-level column.
 #[derive(Debug, Clone)]
 pub struct Observed {
@@ -274,27 +299,14 @@ impl ObjectDecoder {
                 (DecoderKind::Avro(Box::new(d)), cols)
             }
             InputFormat::Csv | InputFormat::JsonLines => {
-                let body = landing.get(object, None).await?;
-                let mut fmt = fmt;
-                if fmt.compression == Compression::None && object.content_encoding.is_none() {
-                    // Neither spec nor key named a compression: the object's Content-Encoding may.
-                    if let Some(enc) = &body.content_encoding {
-                        fmt.compression = Compression::from_str(enc).map_err(|message| {
-                            FormatError::Unsupported {
-                                object: name.clone(),
-                                message,
-                            }
-                        })?;
-                    }
-                }
-                let d = text::TextDecoder::open(
-                    body,
+                let d = open_text(
+                    &landing,
+                    object,
                     fmt,
                     spec,
                     &table_schema,
                     batch_rows,
                     limits,
-                    &name,
                 )
                 .await?;
                 let cols = d.file_columns();
