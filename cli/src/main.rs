@@ -55,6 +55,9 @@ enum Command {
     Gen(gen::GenArgs),
     /// Commit throughput: queue mode (batched) against direct mode, same run.
     BenchCommit(bench_commit::BenchArgs),
+    /// Table specs: infer one from sample objects.
+    #[command(subcommand)]
+    Spec(SpecCommand),
     /// Prints the landing-key prefixes per table as JSON (the Terraform trigger filters).
     SpecPrefixes {
         /// Directory of table specs.
@@ -69,6 +72,27 @@ enum Command {
         /// The request, e.g. '{"tables":["demo.orders"],"actions":["rewrite_data_files"]}'.
         #[arg(default_value = "{}")]
         request: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpecCommand {
+    /// Infers a table spec (TOML, on stdout) from a sample of the objects under a prefix:
+    /// names, types (nested too), nullability, format, a day partition on the first timestamp.
+    /// Review it, then commit it to the specs directory.
+    Infer {
+        /// The prefix, s3://bucket/prefix/.
+        #[arg(value_name = "S3_URL")]
+        url: String,
+        /// Objects to read (the first listed).
+        #[arg(long, default_value_t = 20)]
+        sample: usize,
+        /// Records to read per CSV / JSON-lines object.
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+        /// Write the spec to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
     },
 }
 
@@ -116,6 +140,35 @@ async fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Gen(args) => {
             gen::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Spec(SpecCommand::Infer {
+            url,
+            sample,
+            records,
+            out,
+        }) => {
+            let config = Config::from_env()?;
+            let landing = std::sync::Arc::new(floe::landing::Landing::new(&config.s3).await);
+            let stores = floe::storage::Stores::new(config.s3.clone());
+            let opts = floe::spec_infer::InferOptions {
+                sample_objects: sample,
+                records_per_object: records,
+                csv: Default::default(),
+                limits: config.limits,
+            };
+            let spec = floe::spec_infer::infer_spec(landing, &stores, &url, &opts).await?;
+            eprintln!(
+                "inferred {} column(s) from {} object(s), {} record(s)",
+                spec.columns.len(),
+                spec.objects.len(),
+                spec.records
+            );
+            match out {
+                Some(path) => std::fs::write(&path, &spec.toml)
+                    .with_context(|| format!("cannot write {path}"))?,
+                None => print!("{}", spec.toml),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::SpecPrefixes { dir, namespace } => {

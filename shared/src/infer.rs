@@ -91,6 +91,19 @@ impl Seen {
         }
     }
 
+    /// The type of a typed column, from its field: a 16-byte fixed value marked as a UUID (Arrow's
+    /// `arrow.uuid` extension, Avro's `uuid` logical type) is a `uuid`.
+    pub fn arrow_field(f: &arrow_schema::Field) -> Seen {
+        let uuid = f
+            .metadata()
+            .get("ARROW:extension:name")
+            .is_some_and(|n| n == "arrow.uuid");
+        match f.data_type() {
+            DataType::FixedSizeBinary(16) if uuid => Seen::Primitive(PrimitiveType::Uuid),
+            dt => Seen::arrow(dt),
+        }
+    }
+
     /// The type of a typed (Parquet/Avro) column.
     pub fn arrow(dt: &DataType) -> Seen {
         let p = |p| Seen::Primitive(p);
@@ -234,6 +247,117 @@ impl Seen {
     }
 }
 
+/// What one column's values look like over a sample (`floe spec infer`): primitive values are
+/// counted per type, so one bad value does not turn a `long` column into `string` — the type
+/// that holds at least [`MAJORITY`] of the values wins (the rest would be quarantined, which is
+/// the point of a contract); nested values merge.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnProfile {
+    /// Values seen (nulls included).
+    pub values: u64,
+    /// Nulls (or empty CSV fields) among them.
+    pub nulls: u64,
+    primitives: Vec<(PrimitiveType, u64)>,
+    nested: Option<Seen>,
+    nested_count: u64,
+    /// From a typed file: its type and nullability.
+    typed: Option<(Seen, bool)>,
+}
+
+/// Share of a column's values a type must hold to be chosen.
+pub const MAJORITY: f64 = 0.9;
+
+impl ColumnProfile {
+    /// Counts one value.
+    pub fn observe(&mut self, seen: Seen) {
+        self.values += 1;
+        match seen {
+            Seen::Null => self.nulls += 1,
+            Seen::Primitive(p) => match self.primitives.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, n)) => *n += 1,
+                None => self.primitives.push((p, 1)),
+            },
+            other => {
+                self.nested_count += 1;
+                self.nested = Some(self.nested.take().unwrap_or(Seen::Null).merge(other));
+            }
+        }
+    }
+
+    /// A typed file's column (its schema, no values).
+    pub fn observe_typed(&mut self, seen: Seen, nullable: bool) {
+        self.typed = Some(match self.typed.take() {
+            Some((s, n)) => (s.merge(seen), n || nullable),
+            None => (seen, nullable),
+        });
+    }
+
+    /// Merges another object's profile of the same column.
+    pub fn absorb(&mut self, other: ColumnProfile) {
+        self.values += other.values;
+        self.nulls += other.nulls;
+        for (p, n) in other.primitives {
+            match self.primitives.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, m)) => *m += n,
+                None => self.primitives.push((p, n)),
+            }
+        }
+        if let Some(o) = other.nested {
+            self.nested = Some(self.nested.take().unwrap_or(Seen::Null).merge(o));
+        }
+        self.nested_count += other.nested_count;
+        if let Some((s, n)) = other.typed {
+            self.observe_typed(s, n);
+        }
+    }
+
+    /// The shape to declare, and whether the column may hold nulls.
+    pub fn decide(&self) -> (Seen, bool) {
+        let text_nullable = self.nulls > 0;
+        match &self.typed {
+            // A typed file's schema wins (absent from some objects: nullable).
+            Some((s, nullable)) => (s.clone(), *nullable || text_nullable),
+            _ if self.nested_count * 2 > self.values - self.nulls => {
+                (self.nested.clone().unwrap_or(Seen::Null), text_nullable)
+            }
+            _ => (vote(&self.primitives), text_nullable),
+        }
+    }
+}
+
+/// The narrowest type holding at least [`MAJORITY`] of the values.
+fn vote(counts: &[(PrimitiveType, u64)]) -> Seen {
+    use PrimitiveType as P;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return Seen::Null;
+    }
+    let holds = |target: &P, p: &P| match (target, p) {
+        (t, p) if t == p => true,
+        (P::Long, P::Int) | (P::Double, P::Int | P::Long) => true,
+        _ => false,
+    };
+    for target in [
+        P::Boolean,
+        P::Int,
+        P::Long,
+        P::Double,
+        P::Date,
+        P::Timestamptz,
+        P::Timestamp,
+    ] {
+        let held: u64 = counts
+            .iter()
+            .filter(|(p, _)| holds(&target, p))
+            .map(|(_, n)| n)
+            .sum();
+        if held as f64 >= MAJORITY * total as f64 {
+            return Seen::Primitive(target);
+        }
+    }
+    Seen::Primitive(P::String)
+}
+
 /// `007`: an identifier, not a number.
 fn has_leading_zero(t: &str) -> bool {
     let digits = t.trim_start_matches(['-', '+']);
@@ -243,6 +367,7 @@ fn has_leading_zero(t: &str) -> bool {
 /// The Iceberg spec's type text for `ty` (as table specs write it).
 pub fn type_text(ty: &Type) -> String {
     match ty {
+        Type::Primitive(PrimitiveType::Fixed(n)) => format!("fixed[{n}]"),
         Type::Primitive(p) => p.to_string(),
         Type::Struct(s) => format!(
             "struct<{}>",
@@ -292,6 +417,23 @@ mod tests {
             p(PrimitiveType::Timestamp)
         );
         assert_eq!(merged_text(&["", ""]), Seen::Null);
+    }
+
+    #[test]
+    fn one_bad_value_does_not_change_the_voted_type() {
+        let mut c = ColumnProfile::default();
+        for v in (0..50)
+            .map(|i| i.to_string())
+            .chain(["n/a".to_string(), String::new()])
+        {
+            c.observe(Seen::text(&v));
+        }
+        assert_eq!(c.decide(), (Seen::Primitive(PrimitiveType::Int), true));
+        let mut s = ColumnProfile::default();
+        for v in ["a", "b", "1", "2"] {
+            s.observe(Seen::text(v));
+        }
+        assert_eq!(s.decide().0, Seen::Primitive(PrimitiveType::String));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod router;
 pub mod rules;
 pub mod source;
 pub mod spec;
+pub mod spec_infer;
 pub mod storage;
 pub mod swap;
 pub mod table;

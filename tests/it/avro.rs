@@ -49,7 +49,7 @@ name = "attrs"
 type = "map<string, long>"
 "#;
 
-const SCHEMA: &str = r#"{"type": "record", "name": "ev", "fields": [
+pub(crate) const SCHEMA: &str = r#"{"type": "record", "name": "ev", "fields": [
   {"name": "id", "type": "long"},
   {"name": "name", "type": ["null", "string"]},
   {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 3}},
@@ -74,7 +74,7 @@ fn milli(id: i64) -> i64 {
     }
 }
 
-fn avro_file(codec: Codec, ids: std::ops::Range<i64>) -> Vec<u8> {
+pub(crate) fn avro_file(codec: Codec, ids: std::ops::Range<i64>) -> Vec<u8> {
     let schema = Schema::parse_str(SCHEMA).unwrap();
     let mut w = Writer::with_codec(&schema, Vec::new(), codec);
     for id in ids {

@@ -22,6 +22,7 @@ mod nested;
 mod s3tables;
 mod sales;
 mod secrets;
+mod spec_infer;
 mod sqs;
 mod support;
 mod uuid_fixed;

@@ -18,6 +18,8 @@ pub(super) struct RawRecord {
     pub bad_utf8_field: Option<usize>,
     /// Blank lines skipped before the record.
     pub blank_lines: u64,
+    /// The field values (invalid UTF-8 replaced), for profiling.
+    pub values: Vec<String>,
 }
 
 impl RawRecord {
@@ -147,10 +149,13 @@ impl RecordSplitter {
         let ends = &self.ends[..self.nend];
         let mut start = 0;
         let mut bad = None;
+        let mut values = Vec::with_capacity(ends.len());
         for (i, &end) in ends.iter().enumerate() {
-            if bad.is_none() && std::str::from_utf8(&self.out[start..end]).is_err() {
+            let field = &self.out[start..end];
+            if bad.is_none() && std::str::from_utf8(field).is_err() {
                 bad = Some(i);
             }
+            values.push(String::from_utf8_lossy(field).into_owned());
             start = end;
         }
         let mut bytes = std::mem::take(&mut self.raw);
@@ -169,6 +174,7 @@ impl RecordSplitter {
             fields: self.nend,
             bad_utf8_field: bad,
             blank_lines,
+            values,
         };
         (self.nout, self.nend) = (0, 0);
         record

@@ -5,6 +5,7 @@ mod avro_input;
 mod conform;
 mod csv_recovery;
 mod parquet_input;
+pub mod profile;
 mod text;
 
 use std::str::FromStr;
@@ -158,6 +159,16 @@ impl ObjectFormat {
         key: &str,
         content_encoding: Option<&str>,
     ) -> Result<Self, String> {
+        Self::detect_with(spec.format, spec.compression, key, content_encoding)
+    }
+
+    /// As [`ObjectFormat::detect`], with the format and compression a spec would name.
+    pub fn detect_with(
+        spec_format: Option<InputFormat>,
+        spec_compression: Option<Compression>,
+        key: &str,
+        content_encoding: Option<&str>,
+    ) -> Result<Self, String> {
         let lower = key.to_ascii_lowercase();
         let (stem, ext_compression) = if let Some(s) = lower
             .strip_suffix(".gz")
@@ -172,13 +183,13 @@ impl ObjectFormat {
         } else {
             (lower.as_str(), None)
         };
-        let compression = match (spec.compression, ext_compression, content_encoding) {
+        let compression = match (spec_compression, ext_compression, content_encoding) {
             (Some(c), _, _) => c,
             (None, Some(c), _) => c,
             (None, None, Some(enc)) => Compression::from_str(enc)?,
             (None, None, None) => Compression::None,
         };
-        let format = match spec.format {
+        let format = match spec_format {
             Some(f) => f,
             None => {
                 let ext = stem.rsplit_once('.').map(|(_, e)| e).unwrap_or("");

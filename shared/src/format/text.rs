@@ -737,13 +737,13 @@ async fn read_line(
     }))
 }
 
-struct Header {
-    columns: Vec<String>,
+pub(super) struct Header {
+    pub(super) columns: Vec<String>,
     /// Lines consumed: blank lines before the header, and the header.
-    lines: u64,
+    pub(super) lines: u64,
 }
 
-enum HeaderError {
+pub(super) enum HeaderError {
     Io(std::io::Error),
     Invalid(String),
     TooLong(u64),
@@ -751,7 +751,7 @@ enum HeaderError {
 
 /// Reads the header record: leading blank lines are skipped; the record ends at the first `\n`,
 /// `\r\n` or lone `\r` outside quotes, exactly where csv-core (and so the data decoder) ends it.
-async fn read_header(
+pub(super) async fn read_header(
     reader: &mut Pin<Box<dyn AsyncBufRead + Send>>,
     opts: &CsvOptions,
     max: u64,
