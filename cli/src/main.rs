@@ -107,6 +107,38 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `floe spec infer`: the inferred spec on stdout (or in `out`), what it read on stderr.
+async fn spec_infer(
+    url: &str,
+    sample: usize,
+    records: u64,
+    out: Option<String>,
+) -> Result<ExitCode> {
+    let config = Config::from_env()?;
+    let landing = std::sync::Arc::new(floe::landing::Landing::new(&config.s3).await);
+    let stores = floe::storage::Stores::new(config.s3.clone());
+    let opts = floe::spec_infer::InferOptions {
+        sample_objects: sample,
+        records_per_object: records,
+        csv: Default::default(),
+        limits: config.limits,
+    };
+    let spec = floe::spec_infer::infer_spec(landing, &stores, url, &opts).await?;
+    eprintln!(
+        "inferred {} column(s) from {} object(s), {} record(s)",
+        spec.columns.len(),
+        spec.objects.len(),
+        spec.records
+    );
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &spec.toml).with_context(|| format!("cannot write {path}"))?
+        }
+        None => print!("{}", spec.toml),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn exit(failed: bool) -> ExitCode {
     if failed {
         ExitCode::FAILURE
@@ -147,30 +179,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             sample,
             records,
             out,
-        }) => {
-            let config = Config::from_env()?;
-            let landing = std::sync::Arc::new(floe::landing::Landing::new(&config.s3).await);
-            let stores = floe::storage::Stores::new(config.s3.clone());
-            let opts = floe::spec_infer::InferOptions {
-                sample_objects: sample,
-                records_per_object: records,
-                csv: Default::default(),
-                limits: config.limits,
-            };
-            let spec = floe::spec_infer::infer_spec(landing, &stores, &url, &opts).await?;
-            eprintln!(
-                "inferred {} column(s) from {} object(s), {} record(s)",
-                spec.columns.len(),
-                spec.objects.len(),
-                spec.records
-            );
-            match out {
-                Some(path) => std::fs::write(&path, &spec.toml)
-                    .with_context(|| format!("cannot write {path}"))?,
-                None => print!("{}", spec.toml),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => spec_infer(&url, sample, records, out).await,
         Command::SpecPrefixes { dir, namespace } => {
             // The landing-key prefixes per table, as the ingest router sees them: the Terraform
             // trigger filters (infra/example/tables.auto.tfvars.json, `make infra-prefixes`).

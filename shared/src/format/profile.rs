@@ -85,88 +85,110 @@ pub async fn profile_object(
         }
         InputFormat::Csv => {
             let body = landing.get(object, None).await?;
-            let mut reader = inflated_reader(body, fmt.compression, limits);
-            let header = read_header(&mut reader, csv, limits.max_record_bytes)
-                .await
-                .map_err(|e| match e {
-                    HeaderError::Io(e) => read_failure(&name, e),
-                    HeaderError::Invalid(message) => FormatError::Decode {
-                        object: name.clone(),
-                        format: InputFormat::Csv,
-                        record: 0,
-                        message,
-                    },
-                    HeaderError::TooLong(n) => FormatError::Limit {
-                        object: name.clone(),
-                        limit: "FLOE_MAX_RECORD_BYTES",
-                        message: format!("the header line is longer than {n} bytes"),
-                    },
-                })?;
-            let mut profile = ObjectProfile::default();
-            for c in &header.columns {
-                profile.column(c);
-            }
-            let mut splitter = RecordSplitter::new(csv);
-            while profile.records < max_records {
-                let buf = reader
-                    .fill_buf()
-                    .await
-                    .map_err(|e| read_failure(&name, e))?;
-                let (n, record) = splitter.feed(buf);
-                let eof = buf.is_empty();
-                reader.as_mut().consume(n);
-                let Some(r) = record else {
-                    if eof {
-                        break;
-                    }
-                    if splitter.pending_bytes() as u64 > limits.max_record_bytes {
-                        break; // a record this long is for ingest to refuse, not to profile
-                    }
-                    continue;
-                };
-                profile.records += 1;
-                for (c, v) in header.columns.iter().zip(&r.values) {
-                    let seen = if csv.null_values.iter().any(|n| n == v) {
-                        Seen::Null
-                    } else {
-                        Seen::text(v)
-                    };
-                    profile.column(c).observe(seen);
-                }
-            }
-            Ok(profile)
+            let reader = inflated_reader(body, fmt.compression, limits);
+            profile_csv(reader, &name, csv, limits, max_records).await
         }
         InputFormat::JsonLines => {
             let body = landing.get(object, None).await?;
-            let mut reader = inflated_reader(body, fmt.compression, limits);
-            let mut profile = ObjectProfile::default();
-            let mut line = String::new();
-            while profile.records < max_records {
-                line.clear();
-                let n = (&mut reader)
-                    .take(limits.max_record_bytes)
-                    .read_line(&mut line)
-                    .await
-                    .map_err(|e| read_failure(&name, e))?;
-                if n == 0 {
-                    break;
-                }
-                if line.trim().is_empty() {
-                    continue;
-                }
-                profile.records += 1;
-                if crate::violation::json_too_deep(&line, "").is_some() {
-                    continue;
-                }
-                if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(&line) {
-                    for (k, v) in &fields {
-                        profile.column(k).observe(Seen::json(v));
-                    }
-                }
-            }
-            Ok(profile)
+            let reader = inflated_reader(body, fmt.compression, limits);
+            profile_json_lines(reader, &name, limits, max_records).await
         }
     }
+}
+
+/// A CSV object: its header, then each record's values, up to `max_records`.
+async fn profile_csv(
+    mut reader: std::pin::Pin<Box<dyn tokio::io::AsyncBufRead + Send>>,
+    name: &str,
+    csv: &CsvOptions,
+    limits: Limits,
+    max_records: u64,
+) -> Result<ObjectProfile, FormatError> {
+    let name = name.to_string();
+    let header = read_header(&mut reader, csv, limits.max_record_bytes)
+        .await
+        .map_err(|e| match e {
+            HeaderError::Io(e) => read_failure(&name, e),
+            HeaderError::Invalid(message) => FormatError::Decode {
+                object: name.clone(),
+                format: InputFormat::Csv,
+                record: 0,
+                message,
+            },
+            HeaderError::TooLong(n) => FormatError::Limit {
+                object: name.clone(),
+                limit: "FLOE_MAX_RECORD_BYTES",
+                message: format!("the header line is longer than {n} bytes"),
+            },
+        })?;
+    let mut profile = ObjectProfile::default();
+    for c in &header.columns {
+        profile.column(c);
+    }
+    let mut splitter = RecordSplitter::new(csv);
+    while profile.records < max_records {
+        let buf = reader
+            .fill_buf()
+            .await
+            .map_err(|e| read_failure(&name, e))?;
+        let (n, record) = splitter.feed(buf);
+        let eof = buf.is_empty();
+        reader.as_mut().consume(n);
+        let Some(r) = record else {
+            if eof {
+                break;
+            }
+            if splitter.pending_bytes() as u64 > limits.max_record_bytes {
+                break; // a record this long is for ingest to refuse, not to profile
+            }
+            continue;
+        };
+        profile.records += 1;
+        for (c, v) in header.columns.iter().zip(&r.values) {
+            let seen = if csv.null_values.iter().any(|n| n == v) {
+                Seen::Null
+            } else {
+                Seen::text(v)
+            };
+            profile.column(c).observe(seen);
+        }
+    }
+    Ok(profile)
+}
+
+/// A JSON-lines object: each record's keys and values, up to `max_records`.
+async fn profile_json_lines(
+    mut reader: std::pin::Pin<Box<dyn tokio::io::AsyncBufRead + Send>>,
+    name: &str,
+    limits: Limits,
+    max_records: u64,
+) -> Result<ObjectProfile, FormatError> {
+    let mut profile = ObjectProfile::default();
+    let mut line = String::new();
+    while profile.records < max_records {
+        line.clear();
+        let n = (&mut reader)
+            .take(limits.max_record_bytes)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| read_failure(name, e))?;
+        if n == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        profile.records += 1;
+        if crate::violation::json_too_deep(&line, "").is_some() {
+            continue;
+        }
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(&line) {
+            for (k, v) in &fields {
+                profile.column(k).observe(Seen::json(v));
+            }
+        }
+    }
+    Ok(profile)
 }
 
 fn typed_profile(schema: &arrow_schema::SchemaRef, rows: u64) -> ObjectProfile {
