@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the whole path on an embedded default (SeaweedFS + SQLite catalog, no cloud):
-# start the local S3 server, build, upload sample CSV / gzip JSON lines / Parquet objects, run
+# start the local S3 server, build, upload sample CSV / gzip JSON lines / Parquet / nested JSON
+# lines objects, infer a spec from a sample (`floe spec infer`), run
 # the ingest function under `cargo lambda watch`, invoke it with the events in events/, and
 # query the resulting Iceberg tables with DataFusion.
 set -euo pipefail
@@ -29,6 +30,9 @@ step "4/6 upload sample objects to s3://floe-landing"
 "$floe" put demo/data/order-events-2026-01.jsonl.gz "s3://floe-landing/events/2026/order-events-2026-01.jsonl.gz"
 "$floe" put demo/data/order-export-2026-01.parquet "s3://floe-landing/exports/order export 2026-01.parquet"
 "$floe" put demo/data/orders-2026-02-bad-rows.csv "s3://floe-landing/orders/2026/orders-2026-02-bad-rows.csv"
+"$floe" put demo/data/clickstream-2026-01.jsonl "s3://floe-landing/clickstream/2026/clickstream-2026-01.jsonl"
+echo "--- floe spec infer: a table spec from the nested clickstream objects (tables/clickstream.toml is the reviewed one)"
+"$floe" spec infer s3://floe-landing/clickstream/ --sample 5
 
 step "5/6 ingest under cargo lambda watch, invoked with events/*.json"
 envfile="$FLOE_STATE_DIR/lambda.env"
@@ -54,6 +58,10 @@ echo "--- invoke ingest with events/s3-put-orders-bad-rows.json (good rows land,
 cargo lambda invoke ingest --data-file events/s3-put-orders-bad-rows.json \
   --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
 
+echo "--- invoke ingest with events/s3-put-clickstream.json (nested JSON lines: a bad nested value quarantines its row)"
+cargo lambda invoke ingest --data-file events/s3-put-clickstream.json \
+  --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
+echo
 echo "--- table maintenance, dry run: invoke compact with events/compact-dry-run.json (plan, expiry, orphans; changes nothing)"
 cargo lambda invoke compact --data-file events/compact-dry-run.json \
   --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json
@@ -61,9 +69,12 @@ echo
 step "6/6 query the Iceberg tables (DataFusion via iceberg-datafusion)"
 "$floe" query "SELECT 'demo.orders' AS tbl, count(*) AS rows FROM floe.demo.orders
   UNION ALL SELECT 'demo.order_events', count(*) FROM floe.demo.order_events
-  UNION ALL SELECT 'demo.order_exports', count(*) FROM floe.demo.order_exports ORDER BY tbl"
+  UNION ALL SELECT 'demo.order_exports', count(*) FROM floe.demo.order_exports
+  UNION ALL SELECT 'demo.clickstream', count(*) FROM floe.demo.clickstream ORDER BY tbl"
 "$floe" query "SELECT country, count(*) AS orders, sum(amount) AS revenue FROM floe.demo.orders GROUP BY country ORDER BY revenue DESC"
 "$floe" query "SELECT order_id, customer, amount, order_ts FROM floe.demo.order_events ORDER BY order_id LIMIT 5"
-"$floe" query "SELECT record_number, field, error_code, message FROM floe.demo.quarantine ORDER BY record_number"
+"$floe" query "SELECT \"user\"['country'] AS country, count(*) AS events, sum(cardinality(items)) AS items
+  FROM floe.demo.clickstream GROUP BY 1 ORDER BY 1"
+"$floe" query "SELECT source_object, record_number, field, error_code, message FROM floe.demo.quarantine ORDER BY source_object, record_number"
 echo
 echo "Done. The stack is still up: 'make down' stops it; 'make test' runs the tests."
