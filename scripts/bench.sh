@@ -16,6 +16,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb==1.4.4 pyarrow
 fi
+"$venv/bin/python" -c "import fastavro" 2>/dev/null ||
+  "$venv/bin/pip" install --quiet --disable-pip-version-check fastavro
 "$venv/bin/python" -c "import matplotlib" 2>/dev/null ||
   "$venv/bin/pip" install --quiet --disable-pip-version-check matplotlib
 # Release builds keep their symbols here (Lambda zips are stripped) so `perf report` can read them.
@@ -39,6 +41,9 @@ else
 fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
+echo
+echo "==> nested JSON lines and Avro into a nested table vs DuckDB read_json, pyarrow and fastavro (same files)"
+"$venv/bin/python" "$here/bench_nested.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo
 echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
