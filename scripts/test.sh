@@ -34,6 +34,12 @@ if ! "$pyvenv/bin/python" -c 'import pyiceberg, pyarrow, sqlalchemy' 2>/dev/null
   python3 -m venv "$pyvenv"
   "$pyvenv/bin/pip" install --quiet --disable-pip-version-check 'pyiceberg[sql-sqlite,pyarrow]==0.12.*'
 fi
+# DuckDB 1.4.4 with its offline extension wheels (the newest wheel cannot load httpfs offline):
+# the second reader of the nested-table interop test.
+if ! "$pyvenv/bin/python" -c 'import duckdb, duckdb_ext, pytz' 2>/dev/null; then
+  echo "==> installing DuckDB 1.4.4 + httpfs/iceberg/avro extensions into $pyvenv"
+  "$pyvenv/bin/pip" install --quiet --disable-pip-version-check duckdb==1.4.4 duckdb-ext-httpfs duckdb-ext-iceberg duckdb-ext-avro pytz
+fi
 export FLOE_TEST_PYICEBERG="$pyvenv/bin/python"
 export FLOE_TEST_S3_ENDPOINT="$AWS_ENDPOINT_URL"
 export FLOE_TEST_REST_URI="http://127.0.0.1:8181" FLOE_TEST_REST_WAREHOUSE="$FLOE_REST_WAREHOUSE"

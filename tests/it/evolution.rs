@@ -150,6 +150,12 @@ async fn typed_columns_nested_fields_and_promotions_evolve_one_table() {
         .clone();
     py.sort_by_key(|r| r["id"].as_i64());
     assert_eq!(py, expected);
+    let mut duck: Vec<Value> = support::duckdb_rows(&env, &t).as_array().unwrap().clone();
+    duck.sort_by_key(|r| r["id"].as_i64());
+    assert_eq!(
+        duck, expected,
+        "DuckDB reads the evolved table as pyiceberg does"
+    );
     // (Read through pyiceberg: iceberg-rust 0.10's scan cannot yet read a file written before its
     // struct gained a field — apache/iceberg-rust#2617; see the README.)
 }

@@ -386,3 +386,25 @@ pub fn pyiceberg(env: &TestEnv, script: &str, table: &str, extra: &[String]) -> 
     );
     serde_json::from_slice(&out.stdout).expect("pyiceberg output")
 }
+
+/// Runs `tests/py/duckdb_rows.py` (DuckDB 1.4.4 + its iceberg extension, in the pyiceberg venv)
+/// on `table`'s current metadata file and parses the rows it prints.
+pub fn duckdb_rows(env: &TestEnv, table: &Table) -> serde_json::Value {
+    let python = std::env::var("FLOE_TEST_PYICEBERG").expect(
+        "FLOE_TEST_PYICEBERG is not set: run the tests with `make test` (it installs DuckDB too)",
+    );
+    let script = format!("{}/py/duckdb_rows.py", env!("CARGO_MANIFEST_DIR"));
+    let metadata = table.metadata_location().expect("metadata location");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(metadata)
+        .envs(env.vars.iter())
+        .output()
+        .expect("run duckdb");
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("duckdb output")
+}
