@@ -19,7 +19,7 @@ use crate::violation::shorten;
 mod nested;
 pub use crate::violation::{ErrorCode, Violation};
 use nested::Shape;
-pub use nested::{relaxed, restrict, text_leaves};
+pub use nested::{relaxed, restrict, text_leaves, unknown_json_keys, unknown_nested_fields};
 
 /// A table's contract compiled against one table schema: the column contracts (coercion and
 /// constraints) and the SQL row rules. Compiled once per (table, schema) and shared by every

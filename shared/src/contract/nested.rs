@@ -367,3 +367,100 @@ pub(super) fn from_json_text(
     }
     arrow::compute::concat(&refs)
 }
+
+/// Paths of struct fields a typed file has inside `column` that the table's type lacks
+/// (`address.zip`; list elements and map values are walked too): reported like unknown columns.
+pub fn unknown_nested_fields(column: &str, file: &DataType, table: &DataType) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_unknown(column, file, table, &mut out);
+    out
+}
+
+fn walk_unknown(path: &str, file: &DataType, table: &DataType, out: &mut Vec<String>) {
+    match (file, table) {
+        (DataType::Struct(f), DataType::Struct(t)) => {
+            for ff in f.iter() {
+                let p = format!("{path}.{}", ff.name());
+                match t.iter().find(|tf| tf.name() == ff.name()) {
+                    Some(tf) => walk_unknown(&p, ff.data_type(), tf.data_type(), out),
+                    None => out.push(p),
+                }
+            }
+        }
+        (
+            DataType::List(f) | DataType::LargeList(f),
+            DataType::List(t) | DataType::LargeList(t),
+        ) => walk_unknown(path, f.data_type(), t.data_type(), out),
+        (DataType::Map(f, _), DataType::Map(t, _)) => {
+            if let (DataType::Struct(fk), DataType::Struct(tk)) = (f.data_type(), t.data_type()) {
+                walk_unknown(path, fk[1].data_type(), tk[1].data_type(), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Paths of keys a JSON value has inside `column` that the table's type lacks.
+pub fn unknown_json_keys(column: &str, value: &serde_json::Value, table: &DataType) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_json(column, value, table, &mut out);
+    out
+}
+
+fn walk_json(path: &str, value: &serde_json::Value, table: &DataType, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (value, table) {
+        (Value::Object(fields), DataType::Struct(t)) => {
+            for (k, v) in fields {
+                let p = format!("{path}.{k}");
+                match t.iter().find(|tf| tf.name() == k) {
+                    Some(tf) => walk_json(&p, v, tf.data_type(), out),
+                    None if !out.contains(&p) => out.push(p),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(items), DataType::List(t) | DataType::LargeList(t)) => {
+            for v in items {
+                walk_json(path, v, t.data_type(), out);
+            }
+        }
+        (Value::Object(fields), DataType::Map(entries, _)) => {
+            if let DataType::Struct(kv) = entries.data_type() {
+                for v in fields.values() {
+                    walk_json(path, v, kv[1].data_type(), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(fields: Vec<Field>) -> DataType {
+        DataType::Struct(fields.into())
+    }
+
+    #[test]
+    fn lists_struct_fields_the_table_lacks_by_path() {
+        let table = st(vec![Field::new("a", DataType::Utf8, true)]);
+        let file = st(vec![
+            Field::new("a", DataType::Utf8, true),
+            Field::new("b", st(vec![Field::new("c", DataType::Int32, true)]), true),
+        ]);
+        assert_eq!(
+            unknown_nested_fields("s", &file, &table),
+            vec!["s.b".to_string()]
+        );
+        let list = |t: DataType| DataType::List(Arc::new(Field::new("element", t, true)));
+        assert_eq!(
+            unknown_nested_fields("l", &list(file.clone()), &list(table.clone())),
+            vec!["l.b".to_string()]
+        );
+        let v = serde_json::json!({"a": "x", "z": {"q": 1}});
+        assert_eq!(unknown_json_keys("s", &v, &table), vec!["s.z".to_string()]);
+    }
+}

@@ -324,11 +324,27 @@ impl ObjectDecoder {
                 (DecoderKind::Text(Box::new(d)), cols)
             }
         };
-        let all_columns = match &inner {
+        let mut all_columns = match &inner {
             DecoderKind::Text(d) => d.file_columns(),
             DecoderKind::Parquet(d) => d.all_columns(),
             DecoderKind::Avro(d) => d.all_columns(),
         };
+        // Struct fields a typed file has and the table lacks count as unknown columns (by path):
+        // reported, refused under `reject`, added under `evolve` — never dropped silently.
+        let file_schema = match &inner {
+            DecoderKind::Parquet(d) => Some(d.file_schema()),
+            DecoderKind::Avro(d) => Some(d.file_schema()),
+            DecoderKind::Text(_) => None,
+        };
+        for f in file_schema.iter().flat_map(|s| s.fields().iter()) {
+            if let Ok(t) = table_schema.field_with_name(f.name()) {
+                all_columns.extend(crate::contract::unknown_nested_fields(
+                    f.name(),
+                    f.data_type(),
+                    t.data_type(),
+                ));
+            }
+        }
         let conformer =
             Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
         Ok(Self {

@@ -490,6 +490,8 @@ struct JsonLines {
     schema: SchemaRef,
     decoder: arrow_json::reader::Decoder,
     batch_rows: usize,
+    /// The table's nested columns: their records' keys are checked against the table's fields.
+    nested: Vec<(String, DataType)>,
 }
 
 impl JsonLines {
@@ -503,10 +505,17 @@ impl JsonLines {
                 .map(|f| Field::new(f.name(), crate::contract::text_leaves(f.data_type()), true))
                 .collect::<Vec<_>>(),
         ));
+        let nested = table
+            .fields()
+            .iter()
+            .filter(|f| f.data_type().is_nested())
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
         Ok(Self {
             decoder: Self::decoder(&schema, batch_rows)?,
             schema,
             batch_rows,
+            nested,
         })
     }
 
@@ -530,6 +539,21 @@ impl JsonLines {
                 keys.push(Vec::new());
                 violations[i] = Some(v);
                 continue;
+            }
+            if !self.nested.is_empty() {
+                // Nested keys the table lacks, by path (`address.zip`), next to the record's keys.
+                if let Ok(serde_json::Value::Object(map)) =
+                    serde_json::from_str::<serde_json::Value>(line)
+                {
+                    let mut k: Vec<String> = map.keys().cloned().collect();
+                    for (col, ty) in &self.nested {
+                        if let Some(v) = map.get(col) {
+                            k.extend(crate::contract::unknown_json_keys(col, v, ty));
+                        }
+                    }
+                    keys.push(k);
+                    continue;
+                }
             }
             match serde_json::from_str::<BTreeMap<String, serde::de::IgnoredAny>>(line) {
                 Ok(map) => keys.push(map.into_keys().collect()),
