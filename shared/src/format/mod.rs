@@ -211,6 +211,29 @@ impl ObjectFormat {
     }
 }
 
+/// Struct fields a typed file has and the table lacks count as unknown columns (by path):
+/// reported, refused under `reject`, added under `evolve` — never dropped silently.
+fn unknown_nested(inner: &DecoderKind, table_schema: &arrow_schema::SchemaRef) -> Vec<String> {
+    let file_schema = match inner {
+        DecoderKind::Parquet(d) => d.file_schema(),
+        DecoderKind::Avro(d) => d.file_schema(),
+        DecoderKind::Text(_) => return Vec::new(),
+    };
+    file_schema
+        .fields()
+        .iter()
+        .filter_map(|f| {
+            let t = table_schema.field_with_name(f.name()).ok()?;
+            Some(crate::contract::unknown_nested_fields(
+                f.name(),
+                f.data_type(),
+                t.data_type(),
+            ))
+        })
+        .flatten()
+        .collect()
+}
+
 /// Opens a CSV / JSON-lines object; without a compression from spec or key, the object's
 /// Content-Encoding names it.
 async fn open_text(
@@ -329,22 +352,7 @@ impl ObjectDecoder {
             DecoderKind::Parquet(d) => d.all_columns(),
             DecoderKind::Avro(d) => d.all_columns(),
         };
-        // Struct fields a typed file has and the table lacks count as unknown columns (by path):
-        // reported, refused under `reject`, added under `evolve` — never dropped silently.
-        let file_schema = match &inner {
-            DecoderKind::Parquet(d) => Some(d.file_schema()),
-            DecoderKind::Avro(d) => Some(d.file_schema()),
-            DecoderKind::Text(_) => None,
-        };
-        for f in file_schema.iter().flat_map(|s| s.fields().iter()) {
-            if let Ok(t) = table_schema.field_with_name(f.name()) {
-                all_columns.extend(crate::contract::unknown_nested_fields(
-                    f.name(),
-                    f.data_type(),
-                    t.data_type(),
-                ));
-            }
-        }
+        all_columns.extend(unknown_nested(&inner, &table_schema));
         let conformer =
             Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
         Ok(Self {
