@@ -43,11 +43,7 @@ fn parquet(cols: Vec<(&str, ArrayRef)>) -> Vec<u8> {
     ));
     let batch =
         RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect()).unwrap();
-    let mut out = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    out
+    crate::support::parquet_bytes(&batch)
 }
 
 fn field_type(t: &iceberg::table::Table, path: &str) -> Type {

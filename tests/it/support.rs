@@ -408,3 +408,12 @@ pub fn duckdb_rows(env: &TestEnv, table: &Table) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("duckdb output")
 }
+
+/// A record batch as the bytes of a Parquet file (arrow-rs's writer, default properties).
+pub fn parquet_bytes(batch: &arrow_array::RecordBatch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+    out
+}

@@ -59,11 +59,7 @@ fn parquet_object() -> Vec<u8> {
         Arc::new(f),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
-    let mut out = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    out
+    crate::support::parquet_bytes(&batch)
 }
 
 #[tokio::test]

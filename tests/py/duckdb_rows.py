@@ -8,27 +8,12 @@ S3 settings come from AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_K
 import json
 import os
 import sys
-import uuid
 from urllib.parse import urlparse
 
 import duckdb
 import duckdb_ext  # noqa: F401  (the offline extension wheels)
 
-
-def plain(v):
-    if isinstance(v, (bytes, bytearray)):
-        return v.hex()
-    if isinstance(v, uuid.UUID):
-        return str(v)
-    if isinstance(v, dict):
-        if set(v) == {"key", "value"} and isinstance(v["key"], list):
-            return {str(k): plain(x) for k, x in zip(v["key"], v["value"])}
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
+from floe_py import plain
 
 
 def main() -> None:

@@ -6,27 +6,15 @@ S3 settings come from AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_K
 """
 import hashlib
 import json
-import os
 import sys
 
-from pyiceberg.catalog.sql import SqlCatalog
+from floe_py import sql_catalog
 
 
 def main() -> None:
     uri, name, warehouse, table_name = sys.argv[1:5]
     snapshot_id = int(sys.argv[5]) if len(sys.argv) > 5 else None
-    catalog = SqlCatalog(
-        name,
-        uri=uri,
-        warehouse=warehouse,
-        **{
-            "s3.endpoint": os.environ["AWS_ENDPOINT_URL"],
-            "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
-            "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"],
-            "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
-            "s3.path-style-access": "true",
-        },
-    )
+    catalog = sql_catalog(uri, name, warehouse)
     table = catalog.load_table(table_name)
     scan = table.scan(snapshot_id=snapshot_id)
     files = sum(1 for _ in scan.plan_files())

@@ -214,10 +214,8 @@ impl ObjectFormat {
 /// Struct fields a typed file has and the table lacks count as unknown columns (by path):
 /// reported, refused under `reject`, added under `evolve` — never dropped silently.
 fn unknown_nested(inner: &DecoderKind, table_schema: &arrow_schema::SchemaRef) -> Vec<String> {
-    let file_schema = match inner {
-        DecoderKind::Parquet(d) => d.file_schema(),
-        DecoderKind::Avro(d) => d.file_schema(),
-        DecoderKind::Text(_) => return Vec::new(),
+    let Some(file_schema) = inner.file_schema() else {
+        return Vec::new();
     };
     file_schema
         .fields()
@@ -279,6 +277,17 @@ enum DecoderKind {
     Text(Box<text::TextDecoder>),
     Parquet(Box<parquet_input::ParquetDecoder>),
     Avro(Box<avro_input::AvroDecoder>),
+}
+
+impl DecoderKind {
+    /// A typed file's own schema (Parquet, Avro); text has none.
+    fn file_schema(&self) -> Option<arrow_schema::SchemaRef> {
+        match self {
+            DecoderKind::Parquet(d) => Some(d.file_schema()),
+            DecoderKind::Avro(d) => Some(d.file_schema()),
+            DecoderKind::Text(_) => None,
+        }
+    }
 }
 
 impl ObjectDecoder {
@@ -392,12 +401,7 @@ impl ObjectDecoder {
     /// nested ones too; CSV: read through only when the header has columns the table lacks).
     pub async fn observe(mut self) -> Result<Observed, FormatError> {
         use crate::infer::Seen;
-        let file_schema = match &self.inner {
-            DecoderKind::Parquet(d) => Some(d.file_schema()),
-            DecoderKind::Avro(d) => Some(d.file_schema()),
-            DecoderKind::Text(_) => None,
-        };
-        if let Some(schema) = file_schema {
+        if let Some(schema) = self.inner.file_schema() {
             let columns = schema
                 .fields()
                 .iter()
