@@ -250,7 +250,8 @@ impl Seen {
 /// What one column's values look like over a sample (`floe spec infer`): primitive values are
 /// counted per type, so one bad value does not turn a `long` column into `string` — the type
 /// that holds at least [`MAJORITY`] of the values wins (the rest would be quarantined, which is
-/// the point of a contract); nested values merge.
+/// the point of a contract). JSON objects and arrays are profiled part by part, so the same vote
+/// holds at every nested leaf.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnProfile {
     /// Values seen (nulls included).
@@ -258,8 +259,12 @@ pub struct ColumnProfile {
     /// Nulls (or empty CSV fields) among them.
     pub nulls: u64,
     primitives: Vec<(PrimitiveType, u64)>,
-    nested: Option<Seen>,
-    nested_count: u64,
+    /// JSON objects seen, and their fields' profiles.
+    objects: u64,
+    fields: Vec<(String, ColumnProfile)>,
+    /// JSON arrays seen, and their elements' profile.
+    arrays: u64,
+    element: Option<Box<ColumnProfile>>,
     /// From a typed file: its type and nullability.
     typed: Option<(Seen, bool)>,
 }
@@ -268,20 +273,57 @@ pub struct ColumnProfile {
 pub const MAJORITY: f64 = 0.9;
 
 impl ColumnProfile {
-    /// Counts one value.
+    /// Counts one text value (or any value already typed).
     pub fn observe(&mut self, seen: Seen) {
         self.values += 1;
         match seen {
             Seen::Null => self.nulls += 1,
-            Seen::Primitive(p) => match self.primitives.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, n)) => *n += 1,
-                None => self.primitives.push((p, 1)),
-            },
-            other => {
-                self.nested_count += 1;
-                self.nested = Some(self.nested.take().unwrap_or(Seen::Null).merge(other));
-            }
+            Seen::Primitive(p) => self.count(p, 1),
+            // Typed nested shapes without values: remembered as a typed shape.
+            other => self.observe_typed(other, true),
         }
+    }
+
+    /// Counts one JSON value, part by part.
+    pub fn observe_json(&mut self, v: &serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Object(map) => {
+                self.values += 1;
+                self.objects += 1;
+                for (k, x) in map {
+                    self.field(k).observe_json(x);
+                }
+            }
+            Value::Array(items) => {
+                self.values += 1;
+                self.arrays += 1;
+                let e = self.element.get_or_insert_with(Default::default);
+                for x in items {
+                    e.observe_json(x);
+                }
+            }
+            other => self.observe(Seen::json(other)),
+        }
+    }
+
+    fn count(&mut self, p: PrimitiveType, n: u64) {
+        match self.primitives.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, m)) => *m += n,
+            None => self.primitives.push((p, n)),
+        }
+    }
+
+    fn field(&mut self, name: &str) -> &mut ColumnProfile {
+        let i = match self.fields.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.fields
+                    .push((name.to_string(), ColumnProfile::default()));
+                self.fields.len() - 1
+            }
+        };
+        &mut self.fields[i].1
     }
 
     /// A typed file's column (its schema, no values).
@@ -297,15 +339,16 @@ impl ColumnProfile {
         self.values += other.values;
         self.nulls += other.nulls;
         for (p, n) in other.primitives {
-            match self.primitives.iter_mut().find(|(q, _)| *q == p) {
-                Some((_, m)) => *m += n,
-                None => self.primitives.push((p, n)),
-            }
+            self.count(p, n);
         }
-        if let Some(o) = other.nested {
-            self.nested = Some(self.nested.take().unwrap_or(Seen::Null).merge(o));
+        self.objects += other.objects;
+        for (name, f) in other.fields {
+            self.field(&name).absorb(f);
         }
-        self.nested_count += other.nested_count;
+        self.arrays += other.arrays;
+        if let Some(e) = other.element {
+            self.element.get_or_insert_with(Default::default).absorb(*e);
+        }
         if let Some((s, n)) = other.typed {
             self.observe_typed(s, n);
         }
@@ -314,14 +357,26 @@ impl ColumnProfile {
     /// The shape to declare, and whether the column may hold nulls.
     pub fn decide(&self) -> (Seen, bool) {
         let text_nullable = self.nulls > 0;
-        match &self.typed {
+        if let Some((s, nullable)) = &self.typed {
             // A typed file's schema wins (absent from some objects: nullable).
-            Some((s, nullable)) => (s.clone(), *nullable || text_nullable),
-            _ if self.nested_count * 2 > self.values - self.nulls => {
-                (self.nested.clone().unwrap_or(Seen::Null), text_nullable)
-            }
-            _ => (vote(&self.primitives), text_nullable),
+            return (s.clone(), *nullable || text_nullable);
         }
+        let scalars: u64 = self.primitives.iter().map(|(_, n)| n).sum();
+        let seen = if self.objects > scalars && self.objects >= self.arrays {
+            Seen::Struct(
+                self.fields
+                    .iter()
+                    .map(|(n, f)| (n.clone(), f.decide().0))
+                    .collect(),
+            )
+        } else if self.arrays > scalars {
+            Seen::List(Box::new(
+                self.element.as_ref().map_or(Seen::Null, |e| e.decide().0),
+            ))
+        } else {
+            vote(&self.primitives)
+        };
+        (seen, text_nullable)
     }
 }
 
@@ -434,6 +489,20 @@ mod tests {
             s.observe(Seen::text(v));
         }
         assert_eq!(s.decide().0, Seen::Primitive(PrimitiveType::String));
+        // The same vote at a nested leaf: one "many" among 20 quantities.
+        let mut n = ColumnProfile::default();
+        for i in 0..20 {
+            let qty = if i == 7 {
+                serde_json::json!("many")
+            } else {
+                serde_json::json!(i)
+            };
+            n.observe_json(&serde_json::json!([{"sku": "a", "qty": qty}]));
+        }
+        assert_eq!(
+            type_text(&n.decide().0.widen_ints().to_type(&mut 1)),
+            "list<struct<sku: string, qty: long>>"
+        );
     }
 
     #[test]

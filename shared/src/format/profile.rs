@@ -184,7 +184,7 @@ async fn profile_json_lines(
         }
         if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(&line) {
             for (k, v) in &fields {
-                profile.column(k).observe(Seen::json(v));
+                profile.column(k).observe_json(v);
             }
         }
     }
