@@ -5,6 +5,7 @@
 //! [`catalog`], [`spec`] (table specs and routing), [`table`] and [`telemetry`]. [`ingest`] wires
 //! the pipeline.
 
+pub mod backfill;
 pub mod catalog;
 #[cfg(feature = "checks")]
 pub mod checks;

@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 mod avro;
+mod backfill;
 mod checks;
 mod commit_queue;
 mod concurrency;
