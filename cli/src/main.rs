@@ -108,6 +108,10 @@ struct BackfillArgs {
     /// Stop after N batches (the next run continues from the checkpoint).
     #[arg(long, value_name = "N")]
     max_batches: Option<usize>,
+    /// Send the listing to the ingest queue (SQS URL) as S3-notification messages: Lambda does
+    /// the work (for prefixes too big for one machine).
+    #[arg(long, value_name = "QUEUE_URL")]
+    fan_out: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +162,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode> {
         checkpoint_url: checkpoint,
         restart: args.restart,
         max_batches: args.max_batches,
+        fan_out: args.fan_out.clone(),
     };
     let started = std::time::Instant::now();
     let report = floe::backfill::backfill(config, &args.url, &opts, |r| {

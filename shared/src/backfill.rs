@@ -47,6 +47,9 @@ pub struct BackfillOptions {
     pub restart: bool,
     /// Stop after this many batches (a bounded run; the checkpoint lets the next one continue).
     pub max_batches: Option<usize>,
+    /// Send the listing to this ingest queue (SQS) as S3-notification messages instead of
+    /// ingesting here: the ingest function does the work, the commit queue does the batching.
+    pub fan_out: Option<String>,
 }
 
 /// Totals for one table.
@@ -172,6 +175,10 @@ pub async fn backfill(
         .filter(|(b, _)| !b.is_empty())
         .ok_or_else(|| BackfillError::Url(url.to_string()))?;
     let settings = CommitSettings::from_config(&config).await;
+    let fan_out = match &opts.fan_out {
+        Some(q) => Some(crate::queue::SqsQueue::new(q, config.sqs_endpoint.as_deref()).await),
+        None => None,
+    };
     let queue = Arc::new(Collected::default());
     let ingestor = Ingestor::new(config)
         .await?
@@ -215,7 +222,10 @@ pub async fn backfill(
         while batch.len() >= opts.batch.max(1) || (listing_done && !batch.is_empty()) {
             let take = batch.len().min(opts.batch.max(1));
             let chunk: Vec<(ObjectRef, u64)> = batch.drain(..take).collect();
-            run_batch(&ingestor, &queue, &settings, chunk, opts, &mut report).await?;
+            match &fan_out {
+                Some(q) => send_batch(&ingestor, q, chunk, &mut report).await?,
+                None => run_batch(&ingestor, &queue, &settings, chunk, opts, &mut report).await?,
+            }
             if let Some(cp) = &checkpoint {
                 if !opts.dry_run {
                     write_checkpoint(&ingestor, cp, url, report.last_key.as_deref()).await?;
@@ -266,6 +276,67 @@ fn in_window(modified: Option<DateTime<Utc>>, opts: &BackfillOptions) -> bool {
         None => opts.since.is_none() && opts.until.is_none(),
         Some(t) => opts.since.is_none_or(|s| t >= s) && opts.until.is_none_or(|u| t < u),
     }
+}
+
+/// Records per fan-out message (an S3 notification carries a list of records).
+const RECORDS_PER_MESSAGE: usize = 100;
+
+/// Sends one batch to the ingest queue as S3-notification messages (keys form-encoded as S3
+/// encodes them; no version or ETag: the ingest function pins the version with a HEAD, so the
+/// idempotency key is the live event's).
+async fn send_batch(
+    ingestor: &Ingestor,
+    queue: &crate::queue::SqsQueue,
+    chunk: Vec<(ObjectRef, u64)>,
+    report: &mut BackfillReport,
+) -> Result<(), BackfillError> {
+    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
+    let last_key = chunk.last().map(|(o, _)| o.key.clone());
+    for part in chunk.chunks(RECORDS_PER_MESSAGE) {
+        let records: Vec<serde_json::Value> = part
+            .iter()
+            .map(|(o, size)| {
+                serde_json::json!({
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "eventTime": Utc::now().to_rfc3339(),
+                    "s3": {
+                        "bucket": {"name": o.bucket},
+                        "object": {
+                            "key": percent_encoding::utf8_percent_encode(&o.key, KEY).to_string(),
+                            "size": size,
+                        },
+                    },
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "Records": records }).to_string();
+        queue
+            .send_body(body, None, "backfill listing")
+            .await
+            .map_err(|e| BackfillError::Stopped {
+                batches: report.batches,
+                message: e.to_string(),
+            })?;
+        for (o, size) in part {
+            match ingestor.router().route(&o.bucket, &o.key) {
+                Ok(spec) => {
+                    let t = report.tables.entry(spec.ident.to_string()).or_default();
+                    t.objects += 1;
+                    t.bytes += size;
+                }
+                Err(_) => report.skipped += 1,
+            }
+        }
+    }
+    report.batches += 1;
+    report.last_key = last_key;
+    Ok(())
 }
 
 /// Ingests one batch (queue mode, in process) and commits it: one snapshot per table.
@@ -452,6 +523,7 @@ mod tests {
             checkpoint_url: None,
             restart: false,
             max_batches: None,
+            fan_out: None,
         };
         assert!(in_window(Some(t("2026-01-01T00:00:00Z")), &opts));
         assert!(!in_window(Some(t("2026-02-01T00:00:00Z")), &opts));

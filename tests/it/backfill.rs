@@ -60,6 +60,7 @@ fn options(checkpoint: String) -> BackfillOptions {
         checkpoint_url: Some(checkpoint),
         restart: false,
         max_batches: None,
+        fan_out: None,
     }
 }
 
@@ -218,4 +219,76 @@ async fn backfill_with_live_ingestion_lands_every_object_once_and_resumes() {
     .unwrap();
     assert_eq!(again.tables["it.bf"].rows, 0, "{again:?}");
     assert_eq!(again.tables["it.bf"].duplicates, OBJECTS);
+}
+
+/// `--fan-out`: the listing goes to the ingest queue (moto SQS) as S3-notification messages; the
+/// ingest handler, fed those messages as Lambda's poller would, lands every object once —
+/// including keys with spaces and `+`, which must survive S3's form encoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_sends_the_listing_to_the_ingest_queue_as_s3_notifications() {
+    let mut env = TestEnv::new(&[("bf", SPEC.to_string())]);
+    let client = aws_sdk_sqs::Client::new(&support::moto_sdk_config().await);
+    let queue = client
+        .create_queue()
+        .queue_name(format!("it-{}-ingest", env.id))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    env.vars
+        .insert("AWS_ENDPOINT_URL_SQS".into(), support::moto_endpoint());
+    let n = 150u64;
+    for i in 0..n {
+        let (name, bytes) = body(i + 1);
+        env.put_raw(&env.key("bf/", &format!("a b+c {name}")), bytes)
+            .await;
+    }
+    let url = format!("s3://{LANDING}/bf/{}/", env.id);
+    let opts = BackfillOptions {
+        batch: 100,
+        fan_out: Some(queue.clone()),
+        ..options(env.vars["FLOE_WAREHOUSE"].clone())
+    };
+    let sent = backfill(env.config(), &url, &opts, |_| {}).await.unwrap();
+    assert_eq!(
+        (sent.objects, sent.batches, sent.tables["it.bf"].objects),
+        (n, 2, n)
+    );
+    assert_eq!(sent.tables["it.bf"].rows, 0, "nothing ingested here");
+
+    let ingestor = env.ingestor().await;
+    let mut statuses = Vec::new();
+    loop {
+        let messages = crate::sqs::receive(&client, &queue).await;
+        if messages.is_empty() {
+            break;
+        }
+        let event = crate::sqs::lambda_event(&messages);
+        let payload = serde_json::to_value(&event.payload).unwrap();
+        let response = ingestor
+            .handle(floe::event::IngestEvent::parse(&payload).unwrap())
+            .await;
+        assert!(response.batch_item_failures.unwrap_or_default().is_empty());
+        statuses.extend(response.objects.iter().map(|r| r.status));
+        for m in messages {
+            client
+                .delete_message()
+                .queue_url(&queue)
+                .receipt_handle(m.receipt_handle.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(statuses.len() as u64, n);
+    assert!(
+        statuses.iter().all(|s| *s == ObjectStatus::Committed),
+        "{statuses:?}"
+    );
+    let bad = (1..=n).filter(|i| i.is_multiple_of(100)).count();
+    assert_eq!(
+        support::row_count(ingestor.catalog().as_ref(), &env.ident("bf")).await,
+        n as usize * 3 - bad
+    );
 }
