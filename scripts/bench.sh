@@ -45,6 +45,9 @@ echo
 echo "==> nested JSON lines and Avro into a nested table vs DuckDB read_json, pyarrow and fastavro (same files)"
 "$venv/bin/python" "$here/bench_nested.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo
+echo "==> backfill: 1,000 x ~100 KB CSV objects already in S3 (floe backfill) vs pyiceberg append of the same files"
+"$venv/bin/python" "$here/bench_backfill.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo
 echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs DuckDB threads=1 and pyarrow"

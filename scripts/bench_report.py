@@ -87,6 +87,14 @@ def main():
                                 f"{nested['records']/floe['secs']/1e3:.0f} k rec/s", f"{nested['records']/base['secs']/1e3:.0f} k rec/s",
                                 ratio, "(issue 15: measured)", True))
 
+    bf = load("backfill.json")
+    if bf:
+        floe = bf["rows"][0]
+        base = next((r for r in bf["rows"][1:]), None)
+        rows.append(row(f"backfill {floe['case']}: objects/s" + (" vs pyiceberg append" if base else ""),
+                        f"{bf['objects']/floe['secs']:.0f} objects/s", f"{bf['objects']/base['secs']:.0f} objects/s" if base else "",
+                        base["secs"] / floe["secs"] if base else None, "(issue 16: measured)", True))
+
     commit = commit_figures()
     if commit:
         queue = next((v for k, v in commit.items() if k.startswith("queue") and "commits_s" in v), None)
