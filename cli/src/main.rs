@@ -62,6 +62,9 @@ enum Command {
     /// Table specs: infer one from sample objects.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// The quarantine table: replay quarantined records through the current spec.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
     /// Prints the landing-key prefixes per table as JSON (the Terraform trigger filters).
     SpecPrefixes {
         /// Directory of table specs.
@@ -112,6 +115,24 @@ struct BackfillArgs {
     /// the work (for prefixes too big for one machine).
     #[arg(long, value_name = "QUEUE_URL")]
     fan_out: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum QuarantineCommand {
+    /// Replays a table's quarantined records (and objects quarantined whole) through its
+    /// current spec: rows that now pass land, the rest are quarantined with their new reason.
+    /// Idempotent: a second replay of the same records adds nothing.
+    Replay {
+        /// The table, namespace.table.
+        #[arg(long)]
+        table: String,
+        /// Only records quarantined with this error code.
+        #[arg(long)]
+        code: Option<String>,
+        /// Only records quarantined at or after (RFC 3339).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,6 +256,12 @@ async fn run(command: Command) -> Result<ExitCode> {
             urls,
         } => ingest(sqs_event_out, &urls).await,
         Command::Backfill(args) => backfill(args).await,
+        Command::Quarantine(QuarantineCommand::Replay { table, code, since }) => {
+            let opts = floe::replay::ReplayOptions { table, code, since };
+            let report = floe::replay::replay(Config::from_env()?, &opts).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Put { file, url } => {
             let config = Config::from_env()?;
             let bytes = put(&config, &file, &url).await?;

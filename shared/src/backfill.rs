@@ -140,9 +140,10 @@ pub enum BackfillError {
     Init(#[from] Error),
 }
 
-/// The commit requests of one batch, collected in process instead of sent to SQS.
+/// The commit requests of one batch, collected in process instead of sent to SQS (backfill,
+/// quarantine replay): committed together by [`commit_collected`], one snapshot per table.
 #[derive(Default)]
-struct Collected(Mutex<Vec<CommitRequest>>);
+pub(crate) struct Collected(Mutex<Vec<CommitRequest>>);
 
 #[async_trait::async_trait]
 impl CommitQueue for Collected {
@@ -372,7 +373,9 @@ async fn run_batch(
     let retry = tally(&reports, report);
     // Commit what was written, even when a retryable failure stops the run: the committed
     // objects are then duplicates on the rerun, not work done twice.
-    let failed_commit = commit_collected(ingestor, queue, settings, report).await;
+    let committed = commit_collected(ingestor, queue, settings).await;
+    add_commits(&committed, report);
+    let failed_commit = commit_failure(&committed);
     if let Some(message) = retry.or(failed_commit) {
         return Err(BackfillError::Stopped {
             batches: report.batches,
@@ -414,13 +417,12 @@ fn tally(reports: &[(ObjectReport, u64)], report: &mut BackfillReport) -> Option
     retry
 }
 
-/// Commits the collected requests (one snapshot per table); why a table's commit failed.
-async fn commit_collected(
+/// Commits the collected requests: one snapshot per table, duplicates skipped inside the commit.
+pub(crate) async fn commit_collected(
     ingestor: &Ingestor,
     queue: &Collected,
     settings: &CommitSettings,
-    report: &mut BackfillReport,
-) -> Option<String> {
+) -> crate::committer::CommitBatchReport {
     let requests: Vec<CommitRequest> =
         std::mem::take(&mut *queue.0.lock().unwrap_or_else(|e| e.into_inner()));
     let messages = requests
@@ -432,13 +434,11 @@ async fn commit_collected(
             request: Ok(r),
         })
         .collect();
-    let committed = commit_messages(ingestor.catalog(), messages, settings).await;
-    for t in &committed.tables {
-        let totals = report.tables.entry(t.table.clone()).or_default();
-        totals.rows += t.rows;
-        totals.duplicates += t.duplicates as u64;
-        totals.snapshots += u64::from(t.snapshot_id.is_some());
-    }
+    commit_messages(ingestor.catalog(), messages, settings).await
+}
+
+/// Why a collected commit did not complete, if it did not.
+pub(crate) fn commit_failure(committed: &crate::committer::CommitBatchReport) -> Option<String> {
     committed
         .tables
         .iter()
@@ -449,6 +449,16 @@ async fn commit_collected(
                 .first()
                 .map(|r| format!("a commit request was refused: {}", r.reason))
         })
+}
+
+/// Adds a batch commit to the totals.
+fn add_commits(committed: &crate::committer::CommitBatchReport, report: &mut BackfillReport) {
+    for t in &committed.tables {
+        let totals = report.tables.entry(t.table.clone()).or_default();
+        totals.rows += t.rows;
+        totals.duplicates += t.duplicates as u64;
+        totals.snapshots += u64::from(t.snapshot_id.is_some());
+    }
 }
 
 /// The checkpoint object of `url` under `base`.

@@ -124,6 +124,34 @@ async fn rows_land_bad_rows_are_quarantined_and_a_redelivery_is_a_duplicate() {
 }
 
 #[tokio::test]
+async fn a_redelivered_object_whose_rows_were_all_rejected_is_a_duplicate() {
+    let env = MemEnv::new(&sales_spec("t", "t/", "")).await;
+    let mut csv = sales::csv(&[]);
+    csv.extend_from_slice(b"2026-01-01T00:00:00Z,x,,no id,1.00,1,true\n");
+    env.put("t/bad.csv", csv).await;
+    let first = env.ingest("t/bad.csv").await;
+    assert_eq!(
+        (first.status, first.rows_written, first.rows_quarantined),
+        (ObjectStatus::Committed, 0, 1)
+    );
+    // Its idempotency key lives only in the quarantine table: the redelivery commits nothing
+    // and says so (before: reported as committed again, counting the row twice in metrics).
+    let again = env.ingest("t/bad.csv").await;
+    assert_eq!(
+        (again.status, again.rows_read, again.rows_quarantined),
+        (ObjectStatus::Duplicate, 0, 0),
+        "{again:?}"
+    );
+    let quarantined: usize = env
+        .rows("quarantine")
+        .await
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(quarantined, 1);
+}
+
+#[tokio::test]
 async fn an_unreadable_object_is_copied_whole_and_recorded() {
     let env = MemEnv::new(&sales_spec("t", "t/", "")).await;
     env.put("t/broken.csv.gz", b"this is not gzip".to_vec())

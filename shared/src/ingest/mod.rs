@@ -144,13 +144,23 @@ impl Ingestor {
 
     /// Ingests one object, never panicking on its content; failures are in the report.
     pub async fn ingest(&self, object: ObjectRef) -> ObjectReport {
+        self.run(object, None).await
+    }
+
+    /// Ingests one object into `spec`'s table whatever its key (quarantine replay), with the
+    /// same pinning, idempotency and report as [`Ingestor::ingest`].
+    pub async fn ingest_as(&self, object: ObjectRef, spec: &TableSpec) -> ObjectReport {
+        self.run(object, Some(spec)).await
+    }
+
+    async fn run(&self, object: ObjectRef, spec: Option<&TableSpec>) -> ObjectReport {
         let started = Instant::now();
         let mut seen = Seen {
             object: object.url(),
             table: None,
             bytes_in: object.size.unwrap_or(0),
         };
-        let outcome = match self.ingest_into(object, &mut seen).await {
+        let outcome = match self.ingest_into(object, &mut seen, spec).await {
             Ok(outcome) => outcome,
             Err(Skip(reason, why)) => ObjectOutcome::Skipped { reason, why },
             Err(Fail(e)) => ObjectOutcome::Failed(e),
@@ -181,6 +191,7 @@ impl Ingestor {
         &self,
         mut object: ObjectRef,
         seen: &mut Seen,
+        routed: Option<&TableSpec>,
     ) -> Result<ObjectOutcome, Outcome> {
         let folder_marker = |object: &ObjectRef| {
             Skip(
@@ -194,11 +205,14 @@ impl Ingestor {
         if object.key.ends_with('/') && object.size.unwrap_or(0) == 0 {
             return Err(folder_marker(&object));
         }
-        let spec = self
-            .pipeline
-            .router
-            .route(&object.bucket, &object.key)
-            .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?;
+        let spec = match routed {
+            Some(spec) => spec,
+            None => self
+                .pipeline
+                .router
+                .route(&object.bucket, &object.key)
+                .map_err(|e| Skip(SkipReason::NoRoute, e.to_string()))?,
+        };
         seen.table = Some(spec.ident.to_string());
         if !object.has_identity() || object.size.is_none() {
             // Pin down which version we read, so a repeat is recognised.
@@ -275,9 +289,16 @@ impl Ingestor {
         };
         // Quarantine first: if we die between the two commits, the redelivery skips the
         // quarantine append (already there) and completes the table append.
-        if let Some((qtable, qfiles)) = qsink.finish().await? {
-            self.hand_off(&qtable, qfiles, &object, rows.quarantined)
-                .await?;
+        let quarantine = match qsink.finish().await? {
+            Some((qtable, qfiles)) => Some(
+                self.hand_off(&qtable, qfiles, &object, rows.quarantined)
+                    .await?,
+            ),
+            None => None,
+        };
+        if let (true, Some(Handoff::Duplicate(snapshot_id))) = (files.is_empty(), quarantine) {
+            // Every row was rejected before, by an earlier delivery: nothing new anywhere.
+            return Ok(ObjectOutcome::Duplicate { snapshot_id });
         }
         if !drift.missing.is_empty() {
             tracing::warn!(object = %object.url(), columns = ?drift.missing, "table columns missing from the object were stored as nulls");
