@@ -283,10 +283,7 @@ impl Ingestor {
             }
             Err(e) => return Err(Fail(e)),
         };
-        let written = FilesWritten {
-            count: files.len(),
-            bytes: files.iter().map(|f| f.file_size_in_bytes()).sum(),
-        };
+        let written = FilesWritten::of(&files);
         // Quarantine first: if we die between the two commits, the redelivery skips the
         // quarantine append (already there) and completes the table append.
         let quarantine = match qsink.finish().await? {

@@ -62,6 +62,16 @@ pub struct FilesWritten {
     pub bytes: u64,
 }
 
+impl FilesWritten {
+    /// Count and bytes of `files`.
+    pub fn of(files: &[iceberg::spec::DataFile]) -> Self {
+        Self {
+            count: files.len(),
+            bytes: files.iter().map(|f| f.file_size_in_bytes()).sum(),
+        }
+    }
+}
+
 /// Columns the object and the table disagree on.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ColumnDrift {
