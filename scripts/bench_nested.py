@@ -100,7 +100,7 @@ def floe_env(tag):
     return env
 
 
-def floe_ingest(floe, path, tag):
+def floe_ingest(floe, path, tag, records):
     import subprocess
     key = f"clicks/bench/{tag}/{os.path.basename(path)}"
     env = floe_env(tag)
@@ -108,6 +108,7 @@ def floe_ingest(floe, path, tag):
     secs, rss, out = measure([floe, "ingest", f"s3://floe-landing/{key}"], env=env)
     report = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     assert report["status"] == "committed" and report["rows_quarantined"] == 0, report
+    assert report["rows_written"] == records, report
     return secs, rss, report
 
 
@@ -144,13 +145,13 @@ def main():
     jsonl, avro = make_inputs(args.rows)
     jmb, amb = os.path.getsize(jsonl) / 1e6, os.path.getsize(avro) / 1e6
     rows = []
-    j = floe_ingest(args.floe, jsonl, tag + "-j")
+    j = floe_ingest(args.floe, jsonl, tag + "-j", args.rows)
     rows.append(dict(case=f"nested JSON lines {jmb:.0f} MB", tool="Floe ingest -> Iceberg (S3 -> S3 + commit)", secs=j[0], rss_mib=j[1], mb=jmb))
     d = duckdb_json(jsonl)
     rows.append(dict(case=f"nested JSON lines {jmb:.0f} MB", tool="DuckDB 1.4.4 read_json threads=1 -> Parquet (local)", secs=d[0], rss_mib=d[1], mb=jmb))
     p = pyarrow_json(jsonl)
     rows.append(dict(case=f"nested JSON lines {jmb:.0f} MB", tool="pyarrow read_json use_threads=False -> Parquet (local)", secs=p[0], rss_mib=p[1], mb=jmb))
-    a = floe_ingest(args.floe, avro, tag + "-a")
+    a = floe_ingest(args.floe, avro, tag + "-a", args.rows)
     rows.append(dict(case=f"Avro deflate {amb:.0f} MB", tool="Floe ingest -> Iceberg (S3 -> S3 + commit)", secs=a[0], rss_mib=a[1], mb=amb))
     f = fastavro_baseline(avro)
     rows.append(dict(case=f"Avro deflate {amb:.0f} MB", tool="fastavro -> pyarrow -> Parquet (local)", secs=f[0], rss_mib=f[1], mb=amb))
