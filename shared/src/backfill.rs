@@ -170,11 +170,8 @@ pub async fn backfill(
     opts: &BackfillOptions,
     mut progress: impl FnMut(&BackfillReport),
 ) -> Result<BackfillReport, BackfillError> {
-    let (bucket, prefix) = url
-        .strip_prefix("s3://")
-        .and_then(|r| r.split_once('/').or(Some((r, ""))))
-        .filter(|(b, _)| !b.is_empty())
-        .ok_or_else(|| BackfillError::Url(url.to_string()))?;
+    let (bucket, prefix) =
+        crate::source::split_s3_url(url).ok_or_else(|| BackfillError::Url(url.to_string()))?;
     let settings = CommitSettings::from_config(&config).await;
     let fan_out = match &opts.fan_out {
         Some(q) => Some(crate::queue::SqsQueue::new(q, config.sqs_endpoint.as_deref()).await),

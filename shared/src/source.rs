@@ -31,6 +31,13 @@ pub struct ObjectRef {
     pub event_time_ms: Option<i64>,
 }
 
+/// `s3://bucket/prefix` as (bucket, prefix); the prefix may be empty, the bucket may not.
+pub fn split_s3_url(url: &str) -> Option<(&str, &str)> {
+    url.strip_prefix("s3://")
+        .map(|r| r.split_once('/').unwrap_or((r, "")))
+        .filter(|(b, _)| !b.is_empty())
+}
+
 impl ObjectRef {
     /// An object by bucket and key only (identity filled in later from a HEAD request).
     pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> Self {
@@ -79,6 +86,14 @@ pub fn normalize_etag(etag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_s3_urls_into_bucket_and_prefix() {
+        assert_eq!(split_s3_url("s3://b/p/q/"), Some(("b", "p/q/")));
+        assert_eq!(split_s3_url("s3://b"), Some(("b", "")));
+        assert_eq!(split_s3_url("s3:///p"), None);
+        assert_eq!(split_s3_url("file:///p"), None);
+    }
 
     #[test]
     fn idempotency_key_prefers_version_then_etag() {

@@ -75,11 +75,8 @@ pub async fn infer_spec(
     url: &str,
     opts: &InferOptions,
 ) -> Result<InferredSpec, InferError> {
-    let (bucket, prefix) = url
-        .strip_prefix("s3://")
-        .and_then(|r| r.split_once('/').or(Some((r, ""))))
-        .filter(|(b, _)| !b.is_empty())
-        .ok_or_else(|| InferError::Url(url.to_string()))?;
+    let (bucket, prefix) =
+        crate::source::split_s3_url(url).ok_or_else(|| InferError::Url(url.to_string()))?;
     let list_err = |source: Box<dyn std::error::Error + Send + Sync>| InferError::List {
         url: url.to_string(),
         source,
