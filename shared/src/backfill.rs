@@ -220,10 +220,14 @@ pub async fn backfill(
         while batch.len() >= opts.batch.max(1) || (listing_done && !batch.is_empty()) {
             let take = batch.len().min(opts.batch.max(1));
             let chunk: Vec<(ObjectRef, u64)> = batch.drain(..take).collect();
+            let last_key = chunk.last().map(|(o, _)| o.key.clone());
             match &fan_out {
                 Some(q) => send_batch(&ingestor, q, chunk, &mut report).await?,
+                None if opts.dry_run => count_routed(&ingestor, &chunk, &mut report),
                 None => run_batch(&ingestor, &queue, &settings, chunk, opts, &mut report).await?,
             }
+            report.batches += 1;
+            report.last_key = last_key;
             if let Some(cp) = &checkpoint {
                 if !opts.dry_run {
                     write_checkpoint(&ingestor, cp, url, report.last_key.as_deref()).await?;
@@ -294,7 +298,6 @@ async fn send_batch(
         .remove(b'.')
         .remove(b'~')
         .remove(b'/');
-    let last_key = chunk.last().map(|(o, _)| o.key.clone());
     for part in chunk.chunks(RECORDS_PER_MESSAGE) {
         let records: Vec<serde_json::Value> = part
             .iter()
@@ -321,20 +324,23 @@ async fn send_batch(
                 batches: report.batches,
                 message: e.to_string(),
             })?;
-        for (o, size) in part {
-            match ingestor.router().route(&o.bucket, &o.key) {
-                Ok(spec) => {
-                    let t = report.tables.entry(spec.ident.to_string()).or_default();
-                    t.objects += 1;
-                    t.bytes += size;
-                }
-                Err(_) => report.skipped += 1,
+        count_routed(ingestor, part, report);
+    }
+    Ok(())
+}
+
+/// Counts objects and bytes per table as the router sends them (unrouted keys: skipped).
+fn count_routed(ingestor: &Ingestor, objects: &[(ObjectRef, u64)], report: &mut BackfillReport) {
+    for (o, size) in objects {
+        match ingestor.router().route(&o.bucket, &o.key) {
+            Ok(spec) => {
+                let t = report.tables.entry(spec.ident.to_string()).or_default();
+                t.objects += 1;
+                t.bytes += size;
             }
+            Err(_) => report.skipped += 1,
         }
     }
-    report.batches += 1;
-    report.last_key = last_key;
-    Ok(())
 }
 
 /// Ingests one batch (queue mode, in process) and commits it: one snapshot per table.
@@ -346,22 +352,6 @@ async fn run_batch(
     opts: &BackfillOptions,
     report: &mut BackfillReport,
 ) -> Result<(), BackfillError> {
-    let last_key = chunk.last().map(|(o, _)| o.key.clone());
-    if opts.dry_run {
-        for (o, size) in chunk {
-            match ingestor.router().route(&o.bucket, &o.key) {
-                Ok(spec) => {
-                    let t = report.tables.entry(spec.ident.to_string()).or_default();
-                    t.objects += 1;
-                    t.bytes += size;
-                }
-                Err(_) => report.skipped += 1,
-            }
-        }
-        report.batches += 1;
-        report.last_key = last_key;
-        return Ok(());
-    }
     let reports: Vec<(ObjectReport, u64)> = futures::stream::iter(chunk)
         .map(|(o, size)| async move { (ingestor.ingest(o).await, size) })
         .buffer_unordered(opts.concurrency.max(1))
@@ -379,8 +369,6 @@ async fn run_batch(
             message,
         });
     }
-    report.batches += 1;
-    report.last_key = last_key;
     Ok(())
 }
 
