@@ -186,17 +186,7 @@ pub async fn backfill(
         .client()
         .cloned()
         .ok_or(BackfillError::NoS3)?;
-    let checkpoint = opts
-        .checkpoint_url
-        .as_deref()
-        .map(|base| checkpoint_location(base, url));
-    let mut report = BackfillReport {
-        url: url.to_string(),
-        ..Default::default()
-    };
-    if let (Some(cp), false) = (&checkpoint, opts.restart) {
-        report.resumed_after = read_checkpoint(&ingestor, cp).await?;
-    }
+    let (checkpoint, mut report) = start(&ingestor, url, opts).await?;
     let mut pages = client
         .list_objects_v2()
         .bucket(bucket)
@@ -204,6 +194,13 @@ pub async fn backfill(
         .set_start_after(report.resumed_after.clone())
         .into_paginator()
         .send();
+    let runner = Runner {
+        ingestor: &ingestor,
+        fan_out: fan_out.as_ref(),
+        queue: &queue,
+        settings: &settings,
+        opts,
+    };
     let mut batch: Vec<(ObjectRef, u64)> = Vec::new();
     let mut listing_done = false;
     while !listing_done {
@@ -220,14 +217,7 @@ pub async fn backfill(
         while batch.len() >= opts.batch.max(1) || (listing_done && !batch.is_empty()) {
             let take = batch.len().min(opts.batch.max(1));
             let chunk: Vec<(ObjectRef, u64)> = batch.drain(..take).collect();
-            let last_key = chunk.last().map(|(o, _)| o.key.clone());
-            match &fan_out {
-                Some(q) => send_batch(&ingestor, q, chunk, &mut report).await?,
-                None if opts.dry_run => count_routed(&ingestor, &chunk, &mut report),
-                None => run_batch(&ingestor, &queue, &settings, chunk, opts, &mut report).await?,
-            }
-            report.batches += 1;
-            report.last_key = last_key;
+            runner.batch(chunk, &mut report).await?;
             if let Some(cp) = &checkpoint {
                 if !opts.dry_run {
                     write_checkpoint(&ingestor, cp, url, report.last_key.as_deref()).await?;
@@ -244,6 +234,27 @@ pub async fn backfill(
     }
     report.complete = true;
     Ok(report)
+}
+
+/// The checkpoint location, and a report that resumes after the checkpoint's key (unless
+/// `restart`).
+async fn start(
+    ingestor: &Ingestor,
+    url: &str,
+    opts: &BackfillOptions,
+) -> Result<(Option<String>, BackfillReport), BackfillError> {
+    let checkpoint = opts
+        .checkpoint_url
+        .as_deref()
+        .map(|base| checkpoint_location(base, url));
+    let mut report = BackfillReport {
+        url: url.to_string(),
+        ..Default::default()
+    };
+    if let (Some(cp), false) = (&checkpoint, opts.restart) {
+        report.resumed_after = read_checkpoint(ingestor, cp).await?;
+    }
+    Ok((checkpoint, report))
 }
 
 /// Adds a listing page's objects inside the time window to `batch`.
@@ -277,6 +288,39 @@ fn in_window(modified: Option<DateTime<Utc>>, opts: &BackfillOptions) -> bool {
     match modified {
         None => opts.since.is_none() && opts.until.is_none(),
         Some(t) => opts.since.is_none_or(|s| t >= s) && opts.until.is_none_or(|u| t < u),
+    }
+}
+
+/// What every batch is handed to: the ingestor and, by mode, the fan-out queue or the
+/// in-process commit queue.
+struct Runner<'a> {
+    ingestor: &'a Ingestor,
+    fan_out: Option<&'a crate::queue::SqsQueue>,
+    queue: &'a Collected,
+    settings: &'a CommitSettings,
+    opts: &'a BackfillOptions,
+}
+
+impl Runner<'_> {
+    /// Sends, counts (dry run) or ingests and commits one batch, then moves the batch count and
+    /// last key on.
+    async fn batch(
+        &self,
+        chunk: Vec<(ObjectRef, u64)>,
+        report: &mut BackfillReport,
+    ) -> Result<(), BackfillError> {
+        let last_key = chunk.last().map(|(o, _)| o.key.clone());
+        match self.fan_out {
+            Some(q) => send_batch(self.ingestor, q, chunk, report).await?,
+            None if self.opts.dry_run => count_routed(self.ingestor, &chunk, report),
+            None => {
+                let (i, q, s) = (self.ingestor, self.queue, self.settings);
+                run_batch(i, q, s, chunk, self.opts, report).await?
+            }
+        }
+        report.batches += 1;
+        report.last_key = last_key;
+        Ok(())
     }
 }
 
