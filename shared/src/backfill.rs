@@ -311,8 +311,9 @@ impl Runner<'_> {
     ) -> Result<(), BackfillError> {
         let last_key = chunk.last().map(|(o, _)| o.key.clone());
         match self.fan_out {
+            // A dry run only counts, whatever else is asked (with --fan-out too).
+            _ if self.opts.dry_run => count_routed(self.ingestor, &chunk, report),
             Some(q) => send_batch(self.ingestor, q, chunk, report).await?,
-            None if self.opts.dry_run => count_routed(self.ingestor, &chunk, report),
             None => {
                 let (i, q, s) = (self.ingestor, self.queue, self.settings);
                 run_batch(i, q, s, chunk, self.opts, report).await?

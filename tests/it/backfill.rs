@@ -250,6 +250,18 @@ async fn fan_out_sends_the_listing_to_the_ingest_queue_as_s3_notifications() {
         fan_out: Some(queue.clone()),
         ..options(env.vars["FLOE_WAREHOUSE"].clone())
     };
+    // A dry run with --fan-out lists and routes; it sends nothing.
+    let dry = BackfillOptions {
+        dry_run: true,
+        checkpoint_url: None,
+        ..opts.clone()
+    };
+    let counted = backfill(env.config(), &url, &dry, |_| {}).await.unwrap();
+    assert_eq!(counted.tables["it.bf"].objects, n);
+    assert!(
+        crate::sqs::receive(&client, &queue).await.is_empty(),
+        "a dry run sent messages"
+    );
     let sent = backfill(env.config(), &url, &opts, |_| {}).await.unwrap();
     assert_eq!(
         (sent.objects, sent.batches, sent.tables["it.bf"].objects),
