@@ -17,6 +17,36 @@ use crate::source::ObjectRef;
 /// Uncompressed bytes one decoded batch aims at.
 const BATCH_BYTES: u64 = 64 << 20;
 
+/// Reads an object's Parquet footer over pinned range reads; a landing failure (overwritten,
+/// gone, network) keeps its kind, anything else is a file that is not valid Parquet.
+pub(super) async fn footer(
+    landing: Arc<Landing>,
+    source: ObjectRef,
+    size: u64,
+    object: &str,
+) -> Result<ParquetRecordBatchStreamBuilder<LandingParquetReader>, FormatError> {
+    let reader = LandingParquetReader::new(landing, source, size);
+    ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| {
+            let message = match e {
+                parquet::errors::ParquetError::External(inner) => {
+                    match inner.downcast::<crate::landing::LandingError>() {
+                        Ok(l) => return FormatError::Source(*l),
+                        Err(other) => other.to_string(),
+                    }
+                }
+                e => e.to_string(),
+            };
+            FormatError::Decode {
+                object: object.to_string(),
+                format: InputFormat::Parquet,
+                record: 0,
+                message,
+            }
+        })
+}
+
 /// Streams record batches out of a Parquet object.
 pub(super) struct ParquetDecoder {
     stream: ParquetRecordBatchStream<LandingParquetReader>,
@@ -42,18 +72,7 @@ impl ParquetDecoder {
             record: 0,
             message,
         };
-        let reader = LandingParquetReader::new(landing, source, size);
-        let builder = ParquetRecordBatchStreamBuilder::new(reader)
-            .await
-            .map_err(|e| match e {
-                parquet::errors::ParquetError::External(inner) => {
-                    match inner.downcast::<crate::landing::LandingError>() {
-                        Ok(l) => FormatError::Source(*l),
-                        Err(other) => invalid(other.to_string()),
-                    }
-                }
-                e => invalid(e.to_string()),
-            })?;
+        let builder = footer(landing, source, size, object).await?;
         let limit = |message: String| FormatError::Limit {
             object: object.to_string(),
             limit: "FLOE_MAX_DECOMPRESSED_BYTES",

@@ -12,7 +12,7 @@ use super::text::{inflated_reader, read_failure, read_header, HeaderError};
 use super::{FormatError, InputFormat, ObjectFormat};
 use crate::config::Limits;
 use crate::infer::{ColumnProfile, Seen};
-use crate::landing::{Landing, LandingParquetReader};
+use crate::landing::Landing;
 use crate::source::ObjectRef;
 use crate::spec::CsvOptions;
 
@@ -57,15 +57,8 @@ pub async fn profile_object(
                 Some(s) => s,
                 None => landing.head(object).await?.size,
             };
-            let reader = LandingParquetReader::new(landing, object.clone(), size);
-            let builder = parquet::arrow::ParquetRecordBatchStreamBuilder::new(reader)
-                .await
-                .map_err(|e| FormatError::Decode {
-                    object: name.clone(),
-                    format: InputFormat::Parquet,
-                    record: 0,
-                    message: e.to_string(),
-                })?;
+            let builder =
+                super::parquet_input::footer(landing, object.clone(), size, &name).await?;
             let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
             Ok(typed_profile(builder.schema(), rows))
         }
