@@ -185,7 +185,6 @@ impl Seen {
                 (P::Int, P::Long) | (P::Long, P::Int) => P::Long,
                 (P::Float, P::Double) | (P::Double, P::Float) => P::Double,
                 (P::Long | P::Int, P::Double) | (P::Double, P::Long | P::Int) => P::Double,
-                (P::Timestamptz, P::Timestamp) | (P::Timestamp, P::Timestamptz) => P::String,
                 _ => P::String,
             }),
             (Seen::Struct(mut a), Seen::Struct(b)) => {
