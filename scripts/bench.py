@@ -23,9 +23,9 @@ def save_results(name, text, data):
         json.dump(data, f, indent=2)
 
 
-def measure(cmd, env=None):
-    """Like run_measured but with peak RSS from wait4 of the exact child."""
-    full = ["taskset", "-c", "0"] + cmd
+def measure(cmd, env=None, cores="0"):
+    """Runs `cmd` pinned to `cores` (taskset); seconds, peak RSS (MiB, wait4 of the exact child), output."""
+    full = ["taskset", "-c", cores] + cmd
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:

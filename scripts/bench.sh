@@ -48,6 +48,12 @@ echo
 echo "==> backfill: 1,000 x ~100 KB CSV objects already in S3 (floe backfill) vs pyiceberg append of the same files"
 "$venv/bin/python" "$here/bench_backfill.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo
+echo "==> register in place: 1,000 x ~100 KB Parquet objects (mode = register) vs ingest mode and pyiceberg add_files"
+"$venv/bin/python" "$here/bench_register.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo
+echo "==> scaling: CSV ingest on 1 and 2 cores (write pipeline on/off) vs DuckDB threads=1/2"
+"$venv/bin/python" "$here/bench_scaling.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo
 echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs DuckDB threads=1 and pyarrow"

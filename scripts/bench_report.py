@@ -95,6 +95,27 @@ def main():
                         f"{bf['objects']/floe['secs']:.0f} objects/s", f"{bf['objects']/base['secs']:.0f} objects/s" if base else "",
                         base["secs"] / floe["secs"] if base else None, "(issue 16: measured)", True))
 
+    reg = load("register.json")
+    if reg:
+        floe = reg["rows"][0]
+        for base in reg["rows"][1:3]:
+            rows.append(row(f"register in place {floe['case']}: objects/s vs {base['tool'].split(' (')[0].split(':')[0]}",
+                            f"{floe['objects']/floe['secs']:.0f} objects/s", f"{base['objects']/base['secs']:.0f} objects/s",
+                            base["secs"] / floe["secs"], "(issue 16: measured)", True))
+        single = [r for r in reg["rows"] if r.get("commits")]
+        if len(single) == 2:
+            rows.append(row("register in place: commits/s, one snapshot per object vs ingest mode",
+                            f"{single[0]['commits']/single[0]['secs']:.1f} commits/s", f"{single[1]['commits']/single[1]['secs']:.1f} commits/s",
+                            single[1]["secs"] / single[0]["secs"], "(issue 16: measured)", True))
+
+    scaling = load("scaling.json")
+    if scaling:
+        med = {k: sorted(v)[len(v) // 2] for k, v in scaling["secs"].items()}
+        for name, duck in (("Floe, 1 core (pipeline auto = off)", "DuckDB threads=1"), ("Floe, 2 cores, pipeline on (auto)", "DuckDB threads=2")):
+            if name in med and duck in med:
+                rows.append(row(f"scaling: CSV unpartitioned, {name.split(' (')[0]} vs {duck}", f"{scaling['mb']/med[name]:.0f} MB/s",
+                                f"{scaling['mb']/med[duck]:.0f} MB/s", med[duck] / med[name], "≥ 1.2×", med[duck] / med[name] >= 1.2))
+
     commit = commit_figures()
     if commit:
         queue = next((v for k, v in commit.items() if k.startswith("queue") and "commits_s" in v), None)

@@ -104,6 +104,27 @@ for trigger in sqs direct eventbridge; do
 done
 echo "==> $plans plans checked"
 
+echo "==> plan: Parquet registered in place under exports/ (landing expiry must not reach it)"
+label="register_prefixes=[exports/]"
+if ! terraform plan -lock=false -no-color -var "artifacts_dir=$work/artifacts" -var 'register_prefixes=["exports/"]' -out="$work/p.plan" >"$work/plan.log" 2>&1; then
+  echo "FAIL plan $label"; tail -40 "$work/plan.log"; exit 1
+fi
+terraform show -json "$work/p.plan" >"$work/p.json"
+python3 "$root/infra/tests/plan_checks.py" "$work/p.json" "$label" false
+python3 - "$work/p.json" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+def walk(m):
+    yield from m.get("resources", [])
+    for c in m.get("child_modules", []):
+        yield from walk(c)
+rs = list(walk(plan["planned_values"]["root_module"]))
+lc = [r for r in rs if r["type"] == "aws_s3_bucket_lifecycle_configuration" and r["name"] == "landing"][0]
+expiring = sorted(f["prefix"] for r in lc["values"]["rule"] if any(e.get("days") for e in r.get("expiration") or []) for f in r["filter"])
+assert "exports/" not in expiring and len(expiring) >= 3, f"landing expiry rules: {expiring}"
+print(f"ok   registered prefixes: landing expiry only under {expiring}")
+PY
+
 echo "==> apply the default deployment (Glue, S3 -> SQS -> ingest, queued commits) to moto"
 # A fresh moto: the example's Glue database names are fixed (demo), so a second apply would clash.
 curl -fsS -X POST "$moto/moto-api/reset" >/dev/null

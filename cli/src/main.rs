@@ -167,7 +167,57 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `floe backfill`: progress lines on stderr after every batch, the report (JSON) on stdout.
+/// Backfill progress on stderr after every batch: a bar (indicatif) in a terminal, plain lines
+/// otherwise (logs, CI). The listing streams, so there is no total and no ETA: the bar shows
+/// objects done, rows, the rate and how far the listing got.
+struct BackfillProgress(Option<indicatif::ProgressBar>);
+
+impl BackfillProgress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Self(std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] backfill {pos} objects | {msg}",
+                )
+                .expect("a valid template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        }))
+    }
+
+    fn update(&self, r: &floe::backfill::BackfillReport, secs: f64) {
+        // Objects done (ingested, registered, skipped): the listing runs ahead of them.
+        let done: u64 = r.tables.values().map(|t| t.objects).sum::<u64>() + r.skipped;
+        let rows: u64 = r.tables.values().map(|t| t.rows).sum();
+        let quarantined: u64 = r.tables.values().map(|t| t.rows_quarantined).sum();
+        let line = format!(
+            "{rows} rows, {quarantined} quarantined, {} batch(es), {:.1} objects/s, {} listed ({:.1} MB), last key {:?}",
+            r.batches,
+            done as f64 / secs,
+            r.objects,
+            r.bytes as f64 / 1e6,
+            r.last_key.as_deref().unwrap_or("")
+        );
+        match &self.0 {
+            Some(bar) => {
+                bar.set_position(done);
+                bar.set_message(line);
+            }
+            None => eprintln!("backfill: {done} object(s) done, {line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish();
+        }
+    }
+}
+
+/// `floe backfill`: progress after every batch on stderr, the report (JSON) on stdout.
 async fn backfill(args: BackfillArgs) -> Result<ExitCode> {
     let config = Config::from_env()?;
     let checkpoint = args.checkpoint.clone().or_else(|| {
@@ -186,19 +236,12 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode> {
         fan_out: args.fan_out.clone(),
     };
     let started = std::time::Instant::now();
+    let progress = BackfillProgress::new();
     let report = floe::backfill::backfill(config, &args.url, &opts, |r| {
-        let secs = started.elapsed().as_secs_f64().max(0.001);
-        let rows: u64 = r.tables.values().map(|t| t.rows).sum();
-        eprintln!(
-            "backfill: {} batch(es), {} object(s) listed, {:.1} MB, {rows} row(s) committed, {:.1} objects/s, last key {:?}",
-            r.batches,
-            r.objects,
-            r.bytes as f64 / 1e6,
-            r.objects as f64 / secs,
-            r.last_key.as_deref().unwrap_or("")
-        );
+        progress.update(r, started.elapsed().as_secs_f64().max(0.001))
     })
     .await?;
+    progress.finish();
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(exit(!report.failures.is_empty()))
 }

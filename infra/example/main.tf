@@ -12,6 +12,7 @@ module "floe" {
   kms_key_arn       = var.kms_key_arn
   trigger           = var.trigger
   commit_mode       = var.commit_mode
+  register_prefixes = var.register_prefixes
   catalog           = var.catalog
   # REST catalog OAuth2 credential (sensitive); empty for Glue.
   catalog_credential = var.catalog_credential

@@ -27,6 +27,12 @@ variable "trigger" {
   default     = "sqs"
 }
 
+variable "register_prefixes" {
+  description = "Landing prefixes whose Parquet objects are registered in place (see the module)."
+  type        = list(string)
+  default     = []
+}
+
 variable "commit_mode" {
   description = "queue | direct"
   type        = string

@@ -93,6 +93,25 @@ def main():
                    if any(e.get("expired_object_delete_marker") for e in r.get("expiration") or [])]
         check(markers, f"bucket {lc['name']}: no rule removing expired delete markers")
 
+    # Objects registered in place are table data: no expiration may reach them.
+    registered = (plan.get("variables", {}).get("register_prefixes") or {}).get("value") or []
+    landing = [lc for lc in lifecycles if lc["name"] == "landing"]
+    for lc in landing:
+        for r in lc["values"]["rule"]:
+            if not any(e.get("days") for e in r.get("expiration") or []):
+                continue
+            prefixes = [f.get("prefix") or "" for f in r.get("filter") or [{}]] or [""]
+            for p in prefixes:
+                for reg in registered:
+                    check(not (reg.startswith(p) or p.startswith(reg)),
+                          f"landing rule {r['id']} (prefix {p!r}) expires registered objects under {reg!r}")
+
+    # Least privilege: only with registered prefixes may the commit role read landing objects.
+    docs = {c.get("index"): json.dumps(c["change"].get("after")) for c in plan.get("resource_changes", [])
+            if c["type"] == "aws_iam_policy_document" and c["address"].endswith(f'.fn["{c.get("index")}"]')}
+    check(("CheckRegisteredObjects" in docs.get("commit", "")) == bool(registered),
+          f"commit role: CheckRegisteredObjects {'missing' if registered else 'granted without register_prefixes'}")
+
     if kms:
         for name, q in queues.items():
             check(q.get("kms_master_key_id"), f"queue {name} not encrypted with the KMS key")

@@ -67,6 +67,10 @@ pub struct TableTotals {
     pub duplicates: u64,
     /// Objects quarantined whole.
     pub quarantined: u64,
+    /// Parquet objects registered in place (`mode = "register"`): committed without a copy.
+    pub registered: u64,
+    /// Objects of a register-mode table ingested instead (each reason is in the log).
+    pub not_registered: u64,
     /// Objects that failed for good (reported; the run goes on).
     pub failed: u64,
     /// Snapshots this backfill committed.
@@ -430,7 +434,9 @@ fn tally(reports: &[(ObjectReport, u64)], report: &mut BackfillReport) -> Option
         t.bytes += size;
         match r.status {
             ObjectStatus::Queued | ObjectStatus::Committed => {
-                t.rows_quarantined += r.rows_quarantined
+                t.rows_quarantined += r.rows_quarantined;
+                t.registered += u64::from(r.registered);
+                t.not_registered += u64::from(r.not_registered.is_some());
             }
             ObjectStatus::Duplicate => t.duplicates += 1,
             ObjectStatus::Quarantined => t.quarantined += 1,

@@ -96,7 +96,8 @@ pub struct RefusedRequest {
     pub message_id: String,
     /// Table, when known.
     pub table: Option<String>,
-    /// Reason code: `poison`, `too_old`, `outside_table`, `missing_files`, `undecodable_files`.
+    /// Reason code: `poison`, `too_old`, `outside_table`, `registered_changed`, `missing_files`,
+    /// `undecodable_files`.
     pub code: &'static str,
     /// What is wrong.
     pub reason: String,
@@ -257,25 +258,60 @@ fn refused(
 }
 
 /// Why `files` cannot be committed to `table`: a path outside the table's location, or a file
-/// that is not there (removed as an orphan while the request waited).
+/// that is not there (removed as an orphan while the request waited). The one file allowed
+/// outside the location is `source` itself, registered in place (`mode = "register"`), and only
+/// while its size is still the registered one (`registered_changed` otherwise).
 pub async fn check_files(
     table: &iceberg::table::Table,
     files: &[iceberg::spec::DataFile],
+    source: &crate::source::ObjectRef,
 ) -> Result<(), (&'static str, String)> {
     use futures::StreamExt;
     let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
-    if let Some(f) = files
+    let registered = source.url();
+    let (inside, outside): (Vec<&iceberg::spec::DataFile>, Vec<&iceberg::spec::DataFile>) = files
         .iter()
-        .find(|f| !f.file_path().starts_with(&location) || f.file_path().contains("/../"))
+        .partition(|f| f.file_path().starts_with(&location) && !f.file_path().contains("/../"));
+    if let Some(f) = outside
+        .iter()
+        .find(|f| f.file_path() != registered || outside.len() > 1)
     {
         return Err((
             "outside_table",
             format!(
-                "data file {} is outside the table location {location}",
+                "data file {} is outside the table location {location} (only the request's own source object may be, registered in place)",
                 f.file_path()
             ),
         ));
     }
+    if let Some(f) = outside.first() {
+        let path = f.file_path();
+        let io = table.file_io();
+        let size = match io.exists(path).await {
+            Ok(false) => {
+                return Err((
+                    "missing_files",
+                    format!("the registered object {path} no longer exists"),
+                ))
+            }
+            Ok(true) => match io.new_input(path) {
+                Ok(input) => input.metadata().await.map(|m| m.size),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+        .map_err(|e| ("check_failed", format!("cannot check {path}: {e}")))?;
+        if size != f.file_size_in_bytes() {
+            return Err((
+                "registered_changed",
+                format!(
+                    "the registered object {path} is {size} bytes now, {} when registered: overwritten since",
+                    f.file_size_in_bytes()
+                ),
+            ));
+        }
+    }
+    let files = inside;
     let io = table.file_io();
     let checks: Vec<(String, Result<bool, iceberg::Error>)> = futures::stream::iter(files)
         .map(|f| async move { (f.file_path().to_string(), io.exists(f.file_path()).await) })
@@ -383,7 +419,7 @@ async fn commit_table(
                 })
             }
         };
-        match check_files(&current, &files).await {
+        match check_files(&current, &files, &r.source).await {
             Ok(()) => {}
             Err(("check_failed", why)) => return Err(TableCommitError::Check(why)),
             Err((code, why)) => {

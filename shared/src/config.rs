@@ -238,6 +238,10 @@ pub struct Config {
     /// `FLOE_PARTITION_BUFFER_BYTES`: input bytes a partitioned write buffers before closing its
     /// open partition files (default 128 MiB; bounds memory when input is not sorted by partition).
     pub partition_buffer_bytes: usize,
+    /// `FLOE_WRITE_PIPELINE`: `auto` (default: on when the function has more than one vCPU),
+    /// `on` or `off` — encode and compress Parquet on its own task while the next batch is
+    /// decoded and checked.
+    pub write_pipeline: bool,
     /// `FLOE_COMMIT_MODE` (`direct` default, or `queue`) with `FLOE_COMMIT_QUEUE_URL`.
     pub commit_mode: CommitMode,
     /// `FLOE_COMMIT_MAX_ATTEMPTS`: Floe-level commit attempts on conflict (default 10).
@@ -347,6 +351,18 @@ impl Config {
             DEFAULT_PARTITION_BUFFER_BYTES,
             1..=(16usize << 30),
         );
+        let write_pipeline = match get("FLOE_WRITE_PIPELINE").as_deref() {
+            None | Some("auto") => std::thread::available_parallelism().map_or(1, usize::from) > 1,
+            Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                problems.push(ConfigProblem {
+                    variable: "FLOE_WRITE_PIPELINE",
+                    message: format!("`{other}` must be auto, on or off"),
+                });
+                false
+            }
+        };
         let commit_max_attempts = parse_num(
             &mut problems,
             "FLOE_COMMIT_MAX_ATTEMPTS",
@@ -384,6 +400,7 @@ impl Config {
             commit_max_attempts,
             commit_mode,
             partition_buffer_bytes,
+            write_pipeline,
             limits,
             redelivery_window_ms: redelivery_window_hours * 3_600_000,
             commit_dlq_url,

@@ -27,6 +27,7 @@ pub mod partition_split;
 pub mod pipeline;
 pub mod quarantine;
 pub mod queue;
+pub mod register;
 pub mod replay;
 mod rest_token;
 pub mod router;

@@ -73,7 +73,7 @@ impl ObjectPipeline {
 
     /// The contract of `spec` compiled for `arrow_schema`, from the cache when this schema of the
     /// table was seen before (keyed by the schema's fields, so an evolved schema compiles anew).
-    fn contract(
+    pub(crate) fn contract(
         &self,
         spec: &TableSpec,
         arrow_schema: arrow_schema::SchemaRef,

@@ -46,7 +46,7 @@ pub struct ReplayOptions {
 }
 
 /// What a replay did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReplayReport {
     /// The table.
     pub table: String,

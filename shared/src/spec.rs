@@ -249,6 +249,23 @@ struct RawSpec {
     contract: ContractSpec,
     #[serde(default)]
     checks: Vec<CheckSpec>,
+    #[serde(default)]
+    mode: TableMode,
+    #[serde(default)]
+    register_prefixes: Vec<String>,
+}
+
+/// How a table takes in Parquet objects.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TableMode {
+    /// Every object is read, checked and written as new data files (default).
+    #[default]
+    Ingest,
+    /// Parquet objects whose columns already are the table's, and whose contract holds by their
+    /// footer statistics, are committed where they lie, without a copy (see
+    /// the `register` module); every other object is ingested, with the reason reported.
+    Register,
 }
 
 /// A validated table spec.
@@ -278,6 +295,10 @@ pub struct TableSpec {
     pub contract: ContractSpec,
     /// Scheduled table checks.
     pub checks: Vec<CheckSpec>,
+    /// Ingest or register Parquet in place.
+    pub mode: TableMode,
+    /// With `mode = "register"`: only keys under these prefixes are registered (empty: all).
+    pub register_prefixes: Vec<String>,
     /// The Iceberg schema (field ids 1..=n in column order).
     pub schema: Schema,
 }
@@ -291,6 +312,9 @@ impl RawSpec {
         }
         if self.columns.is_empty() {
             return Err("`columns` must list at least one column".into());
+        }
+        if !self.register_prefixes.is_empty() && self.mode != TableMode::Register {
+            return Err("`register_prefixes` needs `mode = \"register\"`".into());
         }
         if let Some(p) = self.prefixes.iter().find(|p| p.trim().is_empty()) {
             return Err(format!(
@@ -364,6 +388,14 @@ fn schema_of(columns: &[ColumnSpec]) -> Result<Schema, String> {
 }
 
 impl TableSpec {
+    /// Whether `key` is to be registered in place when it qualifies (`mode = "register"`, and
+    /// under one of `register_prefixes` when they are given).
+    pub fn registers(&self, key: &str) -> bool {
+        self.mode == TableMode::Register
+            && (self.register_prefixes.is_empty()
+                || self.register_prefixes.iter().any(|p| key.starts_with(p)))
+    }
+
     /// Parses and validates one spec; `location` names it in errors.
     pub fn from_toml(
         text: &str,
@@ -409,6 +441,8 @@ impl TableSpec {
             csv: raw.csv,
             contract: raw.contract,
             checks: raw.checks,
+            mode: raw.mode,
+            register_prefixes: raw.register_prefixes,
             schema,
         };
         spec.check_layout().map_err(invalid)?;

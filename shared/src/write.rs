@@ -255,3 +255,97 @@ impl DataFileSink {
         }
     }
 }
+
+/// A [`DataFileSink`] fed inline, or from its own task (`pipelined`): then Parquet encoding and
+/// compression of one batch run on another core while the caller decodes and checks the next.
+/// One batch waits in the channel at most, so memory grows by at most two batches. Dropped before
+/// [`BatchWriter::close`] (the object failed), the writer task is aborted.
+pub struct BatchWriter {
+    inline: Option<DataFileSink>,
+    /// Batches to the writer task (`None` once it stopped).
+    tx: Option<tokio::sync::mpsc::Sender<RecordBatch>>,
+    /// The writer task: the data files, or why it stopped.
+    task: Option<tokio::task::JoinHandle<Result<Vec<DataFile>, iceberg::Error>>>,
+}
+
+impl BatchWriter {
+    /// Writes into `sink`, on a task of its own when `pipelined`.
+    pub fn new(sink: DataFileSink, pipelined: bool) -> Self {
+        if !pipelined {
+            return Self {
+                inline: Some(sink),
+                tx: None,
+                task: None,
+            };
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(1);
+        let task = tokio::spawn(async move {
+            let mut sink = sink;
+            while let Some(batch) = rx.recv().await {
+                sink.write(batch).await?;
+            }
+            sink.close().await
+        });
+        Self {
+            inline: None,
+            tx: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Writes one batch (hands it to the writer task when pipelined).
+    pub async fn write(&mut self, batch: RecordBatch) -> Result<(), iceberg::Error> {
+        if let Some(sink) = &mut self.inline {
+            return sink.write(batch).await;
+        }
+        if let Some(tx) = &self.tx {
+            if tx.send(batch).await.is_ok() {
+                return Ok(());
+            }
+        }
+        // The writer stopped: its error is the one to report.
+        self.tx = None;
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(Err(e)) => Err(e),
+                Ok(Ok(_)) => Err(stopped()),
+                Err(e) => Err(joined(e)),
+            },
+            None => Err(stopped()),
+        }
+    }
+
+    /// Closes every open file and returns the data files written.
+    pub async fn close(mut self) -> Result<Vec<DataFile>, iceberg::Error> {
+        if let Some(sink) = self.inline.take() {
+            return sink.close().await;
+        }
+        self.tx = None;
+        match self.task.take() {
+            Some(task) => task.await.map_err(joined)?,
+            None => Err(stopped()),
+        }
+    }
+}
+
+impl Drop for BatchWriter {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+fn stopped() -> iceberg::Error {
+    iceberg::Error::new(
+        iceberg::ErrorKind::Unexpected,
+        "the Parquet writer task stopped early",
+    )
+}
+
+fn joined(e: tokio::task::JoinError) -> iceberg::Error {
+    iceberg::Error::new(
+        iceberg::ErrorKind::Unexpected,
+        format!("the Parquet writer task failed: {e}"),
+    )
+}

@@ -20,6 +20,7 @@ mod in_memory;
 mod integrity;
 mod maintenance;
 mod nested;
+mod register;
 mod replay;
 mod s3tables;
 mod sales;

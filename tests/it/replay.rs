@@ -110,3 +110,60 @@ async fn replay_after_a_spec_fix_lands_rows_once_and_requarantines_the_rest() {
     );
     assert_eq!(rows(&fixed).await, 5);
 }
+
+/// The compact function's scheduled replay (`replay_quarantine` action): the same guarantees as
+/// the command, on a schedule — after a fix, rows land once however often the schedule fires; a
+/// dry run and the quarantine table itself are skipped, each with its reason.
+#[tokio::test]
+async fn scheduled_replay_lands_fixed_rows_once() {
+    use floe::maintenance::run::{Action, Maintainer};
+    let env = TestEnv::new(&[("rp", spec(r#""DE""#))]);
+    let strict = env.ingestor().await;
+    let key = env.key("rp/", "s.csv");
+    env.put_raw(
+        &key,
+        b"id,amount,country\n1,1.00,DE\n2,2.00,US\n3,3.00,FR\n".to_vec(),
+    )
+    .await;
+    let r = strict.ingest(ObjectRef::new(LANDING, key)).await;
+    assert_eq!((r.rows_written, r.rows_quarantined), (1, 2), "{r:?}");
+
+    std::fs::write(env.dir.join("tables/rp.toml"), spec(r#""DE", "US""#)).unwrap();
+    let maintainer = Maintainer::new(&env.config()).await.unwrap();
+    let mut req = crate::maintenance::request(&[Action::ReplayQuarantine]);
+    req.replay.code = Some("not_allowed".into());
+    req.replay.since_hours = Some(1);
+    req.dry_run = true;
+    let dry = maintainer.run(&req, None).await;
+    assert!(dry.tables.iter().all(|t| t.replay.is_none()), "{dry:?}");
+    req.dry_run = false;
+    for round in 0..2 {
+        let report = maintainer.run(&req, None).await;
+        assert!(!report.failed(), "{report:?}");
+        let quarantine = report
+            .tables
+            .iter()
+            .find(|t| t.table.ends_with("quarantine"))
+            .expect("the quarantine table is in the default tables");
+        assert_eq!(
+            quarantine.skipped,
+            vec!["replay_quarantine: the quarantine table itself".to_string()]
+        );
+        let t = report.tables.iter().find(|t| t.table == "it.rp").unwrap();
+        let r = t.replay.as_ref().unwrap();
+        // US now passes, FR is still not allowed: the first round lands one row and quarantines
+        // one again; the second also matches that new quarantine row (a replay output, not
+        // replayed again) and finds both records already replayed.
+        let want = if round == 0 { (2, 1, 1) } else { (3, 0, 0) };
+        assert_eq!(
+            (r.matched, r.rows_landed, r.rows_still_quarantined),
+            want,
+            "round {round}: {r:?}"
+        );
+        let catalog = strict.catalog();
+        assert_eq!(
+            support::row_count(catalog.as_ref(), &env.ident("rp")).await,
+            2
+        );
+    }
+}

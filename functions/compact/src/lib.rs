@@ -151,6 +151,7 @@ mod tests {
             "scheduled-compaction.json",
             "compact-dry-run.json",
             "compact-now.json",
+            "scheduled-replay.json",
         ] {
             let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

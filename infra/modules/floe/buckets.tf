@@ -90,20 +90,46 @@ resource "aws_s3_bucket_policy" "tls_only" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
+# Landing objects expire once ingested, except objects registered in place: those are table
+# data (a table's data file is the landing object), so with `register_prefixes` expiry is a rule
+# per table prefix that holds no registered objects.
+locals {
+  expiring_prefixes = [
+    for p in local.all_prefixes : p
+    if !anytrue([for r in var.register_prefixes : startswith(p, r) || startswith(r, p)])
+  ]
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "landing" {
   bucket = aws_s3_bucket.this["landing"].id
   rule {
-    id     = "expire-ingested-objects"
+    id     = length(var.register_prefixes) == 0 ? "expire-ingested-objects" : "expire-noncurrent-versions"
     status = "Enabled"
     filter {}
-    expiration {
-      days = var.landing_expiration_days
+    dynamic "expiration" {
+      for_each = length(var.register_prefixes) == 0 ? [var.landing_expiration_days] : []
+      content {
+        days = expiration.value
+      }
     }
     noncurrent_version_expiration {
       noncurrent_days = 7
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
+    }
+  }
+  dynamic "rule" {
+    for_each = length(var.register_prefixes) == 0 ? [] : local.expiring_prefixes
+    content {
+      id     = "expire-ingested-${substr(sha1(rule.value), 0, 12)}"
+      status = "Enabled"
+      filter {
+        prefix = rule.value
+      }
+      expiration {
+        days = var.landing_expiration_days
+      }
     }
   }
   # Expiring a current version leaves a delete marker; once its noncurrent versions are gone

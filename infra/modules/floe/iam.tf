@@ -147,6 +147,7 @@ locals {
         { sid = "ConsumeCommitRequests", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.commit.arn] },
         { sid = "DeadLetterRefusedRequests", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.commit_dlq.arn] },
       ],
+      length(var.register_prefixes) > 0 ? [{ sid = "CheckRegisteredObjects", actions = ["s3:GetObject"], resources = [for p in var.register_prefixes : "${local.arn_landing}/${p}*"] }] : [],
       local.list_extra,
       local.read_credential,
       local.glue ? [local.glue_read, local.glue_commit] : [],
@@ -157,6 +158,8 @@ locals {
         local.read_specs, local.list_warehouse, local.write_tables, local.delete_table_files, local.xray, local.dlq,
         { sid = "FanOutFileGroups", actions = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [aws_sqs_queue.compact.arn] },
       ],
+      # A scheduled quarantine replay reads quarantine copies and writes its replay objects there.
+      contains(try(var.maintenance_request.actions, []), "replay_quarantine") ? [{ sid = "ReplayQuarantine", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.arn_quarantine}/objects/*"] }] : [],
       local.list_extra,
       local.read_credential,
       local.glue ? [local.glue_read, local.glue_commit] : [],

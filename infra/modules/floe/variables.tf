@@ -79,6 +79,16 @@ variable "commit_mode" {
   }
 }
 
+variable "register_prefixes" {
+  description = "Landing key prefixes whose Parquet objects tables register in place (`mode = \"register\"`, `register_prefixes` in the specs). Objects there become table data: the landing expiry rule leaves them (and any table prefix holding them) alone, and the commit function may read them to check a registered object is unchanged."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for p in var.register_prefixes : length(p) > 0])
+    error_message = "register_prefixes must not hold an empty prefix (it would cover the whole landing bucket)."
+  }
+}
+
 variable "catalog" {
   description = "Iceberg catalog: `glue` (default), `s3tables` (an S3 table bucket `table_bucket`, default <name>-tables, through the S3 Tables API) or `rest` (a REST catalog at rest_uri, e.g. Polaris, Lakekeeper, Nessie; its OAuth2 client credential goes in var.catalog_credential). REST servers choose table locations: Floe's roles may use the warehouse bucket, plus `table_locations` (s3:// prefixes) when the server puts tables elsewhere."
   type = object({

@@ -345,6 +345,61 @@ impl ColumnContract {
         Ok(c)
     }
 
+    /// The column's rules that need every value (`allowed`, `pattern`, `max_length`, rules on
+    /// nested parts): none of them can be decided from Parquet statistics.
+    pub fn row_value_rules(&self) -> Vec<&'static str> {
+        let mut rules = Vec::new();
+        if !self.allowed.is_empty() {
+            rules.push("allowed");
+        }
+        if self.pattern.is_some() {
+            rules.push("pattern");
+        }
+        if self.max_length.is_some() {
+            rules.push("max_length");
+        }
+        if self.nested.is_some() {
+            rules.push("nested parts");
+        }
+        rules
+    }
+
+    /// Whether the column has a `min` or `max`.
+    pub fn has_bounds(&self) -> bool {
+        self.min.is_some() || self.max.is_some()
+    }
+
+    /// The first `min`/`max` violation among per-row-group lower bounds `mins` and upper bounds
+    /// `maxes` (typed as the column; null where a row group has no value): a lower bound below
+    /// `min` or an upper bound above `max` means some row may break the contract.
+    pub fn bounds_violation(
+        &self,
+        mins: &ArrayRef,
+        maxes: &ArrayRef,
+    ) -> Result<Option<String>, arrow_schema::ArrowError> {
+        let first = |mask: BooleanArray, values: &ArrayRef, what: &str, text: &str| {
+            let i = (0..mask.len()).find(|&i| mask.is_valid(i) && mask.value(i))?;
+            let v = ArrayFormatter::try_new(values.as_ref(), &FormatOptions::default())
+                .map(|f| f.value(i).to_string())
+                .unwrap_or_default();
+            Some(format!(
+                "row group {i} of column `{}` holds {v}, {what} {text}",
+                self.name
+            ))
+        };
+        if let Some((min, text)) = &self.min {
+            if let Some(v) = first(lt(mins, min)?, mins, "below the minimum", text) {
+                return Ok(Some(v));
+            }
+        }
+        if let Some((max, text)) = &self.max {
+            if let Some(v) = first(gt(maxes, max)?, maxes, "above the maximum", text) {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    }
+
     /// Column name.
     pub fn name(&self) -> &str {
         &self.name

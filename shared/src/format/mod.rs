@@ -4,7 +4,7 @@
 mod avro_input;
 mod conform;
 mod csv_recovery;
-mod parquet_input;
+pub(crate) mod parquet_input;
 pub mod profile;
 mod text;
 

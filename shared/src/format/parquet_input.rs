@@ -19,7 +19,7 @@ const BATCH_BYTES: u64 = 64 << 20;
 
 /// Reads an object's Parquet footer over pinned range reads; a landing failure (overwritten,
 /// gone, network) keeps its kind, anything else is a file that is not valid Parquet.
-pub(super) async fn footer(
+pub(crate) async fn footer(
     landing: Arc<Landing>,
     source: ObjectRef,
     size: u64,

@@ -17,12 +17,13 @@ use crate::landing::{Landing, LandingError};
 use crate::pipeline::ObjectPipeline;
 use crate::quarantine::{quarantine_spec, QuarantineError, QuarantineRecord, QuarantineSink};
 use crate::queue::{CommitQueue, CommitRequest, SqsQueue};
+use crate::register::{Decline, Registration};
 use crate::router::TableRouter;
 use crate::source::ObjectRef;
 use crate::spec::{TableSpec, UnknownColumns};
 use crate::storage::Stores;
 use crate::table::load_or_create;
-use crate::write::DataFileSink;
+use crate::write::{BatchWriter, DataFileSink};
 use crate::Error;
 
 mod evolve;
@@ -159,6 +160,7 @@ impl Ingestor {
             object: object.url(),
             table: None,
             bytes_in: object.size.unwrap_or(0),
+            not_registered: None,
         };
         let outcome = match self.ingest_into(object, &mut seen, spec).await {
             Ok(outcome) => outcome,
@@ -230,7 +232,7 @@ impl Ingestor {
                 return Err(folder_marker(&object));
             }
         }
-        self.ingest_version(object, spec).await
+        self.ingest_version(object, spec, seen).await
     }
 
     /// Reads, writes and hands off one pinned object version.
@@ -238,6 +240,7 @@ impl Ingestor {
         &self,
         object: ObjectRef,
         spec: &TableSpec,
+        seen: &mut Seen,
     ) -> Result<ObjectOutcome, Outcome> {
         let table = load_or_create(self.pipeline.catalog.as_ref(), spec).await?;
         if let Some(snapshot_id) = find_committed(&table, &object.idempotency_key()) {
@@ -260,15 +263,39 @@ impl Ingestor {
         } else {
             table
         };
+        if spec.registers(&object.key) {
+            match self.inspect_for_register(&table, spec, &object).await {
+                Ok(registration) => return self.register(&table, &object, registration).await,
+                Err(Decline::NotEligible(why)) => {
+                    tracing::info!(object = %object.url(), reason = %why, "not registered in place; ingesting");
+                    seen.not_registered = Some(why);
+                }
+                Err(Decline::Read(FormatError::Source(e))) => return Err(landing_outcome(e)),
+                Err(Decline::Read(e)) => return Err(Fail(e.into())),
+            }
+        }
+        self.write_and_hand_off(&table, spec, &object, &table_name)
+            .await
+    }
+
+    /// The rows path: good rows to data files and rejected rows to quarantine, both handed off
+    /// (quarantine first), or the object quarantined whole when it cannot be read.
+    async fn write_and_hand_off(
+        &self,
+        table: &iceberg::table::Table,
+        spec: &TableSpec,
+        object: &ObjectRef,
+        table_name: &str,
+    ) -> Result<ObjectOutcome, Outcome> {
         let mut qsink = QuarantineSink::new(
             self.pipeline.catalog.as_ref(),
             &self.quarantine_spec,
-            &table_name,
-            &object,
+            table_name,
+            object,
         );
         let mut rows = RowCounts::default();
         let (files, drift) = match self
-            .write_rows(&table, spec, &object, &mut qsink, &mut rows)
+            .write_rows(table, spec, object, &mut qsink, &mut rows)
             .await
         {
             Ok(written) => written,
@@ -277,7 +304,7 @@ impl Ingestor {
                 // Unreadable as a whole: keep the object, record why, write nothing to the table.
                 // Data files written so far stay uncommitted (orphans for maintenance to remove).
                 return self
-                    .quarantine_object(&object, &table_name, e, rows)
+                    .quarantine_object(object, table_name, e, rows)
                     .await
                     .map_err(gone_or_failed);
             }
@@ -288,7 +315,7 @@ impl Ingestor {
         // quarantine append (already there) and completes the table append.
         let quarantine = match qsink.finish().await? {
             Some((qtable, qfiles)) => Some(
-                self.hand_off(&qtable, qfiles, &object, rows.quarantined)
+                self.hand_off(&qtable, qfiles, object, rows.quarantined)
                     .await?,
             ),
             None => None,
@@ -303,13 +330,80 @@ impl Ingestor {
         let handoff = if files.is_empty() {
             None
         } else {
-            Some(self.hand_off(&table, files, &object, rows.written).await?)
+            Some(self.hand_off(table, files, object, rows.written).await?)
         };
         Ok(ObjectOutcome::Written {
             rows,
             files: written,
             handoff,
             drift,
+        })
+    }
+
+    /// Checks `object` for registering in place against the table's current schema and
+    /// contract (see [`crate::register`]).
+    async fn inspect_for_register(
+        &self,
+        table: &iceberg::table::Table,
+        spec: &TableSpec,
+        object: &ObjectRef,
+    ) -> Result<Registration, Decline> {
+        let arrow_schema = schema_to_arrow_schema(table.metadata().current_schema())
+            .map_err(|e| Decline::NotEligible(e.to_string()))?;
+        let contract = self
+            .pipeline
+            .contract(spec, Arc::new(arrow_schema))
+            .map_err(|e| Decline::NotEligible(e.to_string()))?;
+        crate::register::inspect(
+            self.pipeline.landing.clone(),
+            object,
+            spec,
+            table,
+            &contract,
+        )
+        .await
+    }
+
+    /// Commits a qualifying object where it lies (after extending the table's name mapping,
+    /// through which readers find its columns).
+    async fn register(
+        &self,
+        table: &iceberg::table::Table,
+        object: &ObjectRef,
+        registration: Registration,
+    ) -> Result<ObjectOutcome, Outcome> {
+        use iceberg::transaction::{ApplyTransactionAction, Transaction};
+        let table = match crate::register::name_mapping_update(table) {
+            Ok(None) => table.clone(),
+            Ok(Some(mapping)) => {
+                let tx = Transaction::new(table);
+                let tx = tx
+                    .update_table_properties()
+                    .set(
+                        iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING.to_string(),
+                        mapping,
+                    )
+                    .apply(tx)?;
+                tx.commit(self.pipeline.catalog.as_ref()).await?
+            }
+            Err(e) => {
+                return Err(Fail(Error::Iceberg(iceberg::Error::new(
+                    iceberg::ErrorKind::Unexpected,
+                    format!("cannot write the name mapping: {e}"),
+                ))))
+            }
+        };
+        let Registration {
+            data_file,
+            rows,
+            missing,
+        } = registration;
+        let handoff = self.hand_off(&table, vec![data_file], object, rows).await?;
+        tracing::info!(object = %object.url(), table = %table.identifier(), rows, "registered in place");
+        Ok(ObjectOutcome::Registered {
+            rows,
+            handoff,
+            missing,
         })
     }
 
@@ -323,9 +417,10 @@ impl Ingestor {
         qsink: &mut QuarantineSink<'_>,
         rows: &mut RowCounts,
     ) -> Result<(Vec<iceberg::spec::DataFile>, ColumnDrift), Error> {
-        let mut sink = DataFileSink::new(table)
+        let sink = DataFileSink::new(table)
             .await?
             .with_partition_buffer_bytes(self.config.partition_buffer_bytes);
+        let mut sink = BatchWriter::new(sink, self.config.write_pipeline);
         let arrow_schema = Arc::new(schema_to_arrow_schema(table.metadata().current_schema())?);
         let mut decoder = self
             .pipeline

@@ -53,6 +53,17 @@ pub enum Handoff {
     Queued,
 }
 
+impl Handoff {
+    /// The object's status and snapshot when its rows went to the table this way.
+    fn status(self) -> (ObjectStatus, Option<i64>) {
+        match self {
+            Handoff::Committed(id) => (ObjectStatus::Committed, Some(id)),
+            Handoff::Queued => (ObjectStatus::Queued, None),
+            Handoff::Duplicate(id) => (ObjectStatus::Duplicate, Some(id)),
+        }
+    }
+}
+
 /// The data files an object produced.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FilesWritten {
@@ -96,6 +107,15 @@ pub enum ObjectOutcome {
         /// Column differences.
         drift: ColumnDrift,
     },
+    /// A Parquet object committed where it lies (`mode = "register"`): no rows rewritten.
+    Registered {
+        /// Rows in the object.
+        rows: u64,
+        /// What the table append became.
+        handoff: Handoff,
+        /// Optional table columns the object lacks (they read as nulls).
+        missing: Vec<String>,
+    },
     /// This object version is already in the table.
     Duplicate {
         /// The snapshot that holds it.
@@ -122,7 +142,7 @@ pub enum ObjectOutcome {
 }
 
 /// Per-object summary returned by the ingest function.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectReport {
     /// `s3://bucket/key`.
     pub object: String,
@@ -163,6 +183,12 @@ pub struct ObjectReport {
     /// Whether a retry could succeed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retryable: bool,
+    /// The object was committed where it lies (`mode = "register"`), not rewritten.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub registered: bool,
+    /// Why a table in `mode = "register"` ingested the object instead of registering it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_registered: Option<String>,
 }
 
 /// What is known about an object before its outcome: where it was routed and its size.
@@ -174,6 +200,8 @@ pub struct Seen {
     pub table: Option<String>,
     /// Object size.
     pub bytes_in: u64,
+    /// Why the object was not registered in place (a table in `mode = "register"`).
+    pub not_registered: Option<String>,
 }
 
 impl ObjectReport {
@@ -197,10 +225,8 @@ impl ObjectReport {
             missing_columns: Vec::new(),
             unknown_columns: Vec::new(),
             retryable: false,
-        };
-        let counted = |r: &mut ObjectReport, rows: RowCounts| {
-            (r.rows_read, r.rows_written, r.rows_quarantined) =
-                (rows.read(), rows.written, rows.quarantined);
+            registered: false,
+            not_registered: seen.not_registered,
         };
         match outcome {
             ObjectOutcome::Written {
@@ -211,19 +237,25 @@ impl ObjectReport {
             } => {
                 (r.files, r.bytes_out) = (files.count, files.bytes);
                 (r.missing_columns, r.unknown_columns) = (drift.missing, drift.unknown);
-                match handoff {
-                    None => r.status = ObjectStatus::Committed,
-                    Some(Handoff::Committed(id)) => {
-                        (r.status, r.snapshot_id) = (ObjectStatus::Committed, Some(id))
-                    }
-                    Some(Handoff::Queued) => r.status = ObjectStatus::Queued,
-                    // A concurrent delivery won: our files are orphans for cleanup.
-                    Some(Handoff::Duplicate(id)) => {
-                        (r.status, r.snapshot_id) = (ObjectStatus::Duplicate, Some(id))
-                    }
-                }
+                // A concurrent delivery won (duplicate): our files are orphans for cleanup.
+                (r.status, r.snapshot_id) = match handoff {
+                    None => (ObjectStatus::Committed, None),
+                    Some(h) => h.status(),
+                };
                 if r.status != ObjectStatus::Duplicate {
-                    counted(&mut r, rows);
+                    r.count(rows);
+                }
+            }
+            ObjectOutcome::Registered {
+                rows,
+                handoff,
+                missing,
+            } => {
+                (r.files, r.missing_columns) = (1, missing);
+                (r.status, r.snapshot_id) = handoff.status();
+                if r.status != ObjectStatus::Duplicate {
+                    r.registered = true;
+                    (r.rows_read, r.rows_written) = (rows, rows);
                 }
             }
             ObjectOutcome::Duplicate { snapshot_id } => {
@@ -235,18 +267,12 @@ impl ObjectReport {
                 handoff,
             } => {
                 r.error = Some(cause);
-                match handoff {
-                    Handoff::Committed(id) => {
-                        (r.status, r.snapshot_id) = (ObjectStatus::Quarantined, Some(id));
-                        counted(&mut r, rows.all_quarantined());
-                    }
-                    Handoff::Queued => {
-                        r.status = ObjectStatus::Quarantined;
-                        counted(&mut r, rows.all_quarantined());
-                    }
-                    Handoff::Duplicate(id) => {
-                        (r.status, r.snapshot_id) = (ObjectStatus::Duplicate, Some(id))
-                    }
+                (r.status, r.snapshot_id) = match handoff.status() {
+                    (ObjectStatus::Duplicate, id) => (ObjectStatus::Duplicate, id),
+                    (_, id) => (ObjectStatus::Quarantined, id),
+                };
+                if r.status != ObjectStatus::Duplicate {
+                    r.count(rows.all_quarantined());
                 }
             }
             ObjectOutcome::Skipped { reason, why } => {
@@ -257,6 +283,12 @@ impl ObjectReport {
             }
         }
         r
+    }
+
+    /// Sets the row counts from the rows counted per conformed batch.
+    fn count(&mut self, rows: RowCounts) {
+        (self.rows_read, self.rows_written, self.rows_quarantined) =
+            (rows.read(), rows.written, rows.quarantined);
     }
 
     /// Writes the object's metrics (EMF) to stdout, as `function`.
@@ -287,6 +319,12 @@ impl ObjectReport {
                 ("ObjectsSkipped", "Count", flag(r.skipped.is_some())),
                 ("MissingColumns", "Count", r.missing_columns.len() as f64),
                 ("UnknownColumns", "Count", r.unknown_columns.len() as f64),
+                ("ObjectsRegistered", "Count", flag(r.registered)),
+                (
+                    "RegisterDeclined",
+                    "Count",
+                    flag(r.not_registered.is_some()),
+                ),
             ],
         );
         if let Some(reason) = r.skipped {
@@ -315,6 +353,7 @@ mod tests {
             object: "s3://b/k".into(),
             table: Some("db.t".into()),
             bytes_in: 10,
+            not_registered: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! has to fit in one invocation's time.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -254,6 +255,21 @@ pub async fn rewrite_group(
     let schema = metadata.current_schema().clone();
     let spec = metadata.default_partition_spec().clone();
     let field_ids: Vec<i32> = schema.as_struct().fields().iter().map(|f| f.id).collect();
+    // Files registered in place carry no field ids: the reader finds their columns by name.
+    let name_mapping: Option<Arc<iceberg::spec::NameMapping>> = metadata
+        .properties()
+        .get(iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING)
+        .map(|raw| serde_json::from_str(raw).map(Arc::new))
+        .transpose()
+        .map_err(|e| {
+            MaintenanceError::Iceberg(iceberg::Error::new(
+                iceberg::ErrorKind::DataInvalid,
+                format!(
+                    "table property {}: {e}",
+                    iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING
+                ),
+            ))
+        })?;
     let tasks: Vec<iceberg::Result<FileScanTask>> = group
         .files
         .iter()
@@ -273,7 +289,7 @@ pub async fn rewrite_group(
                 // encoded constants the Parquet writer refuses. The values are in the files.
                 partition: None,
                 partition_spec: None,
-                name_mapping: None,
+                name_mapping: name_mapping.clone(),
                 case_sensitive: true,
             })
         })

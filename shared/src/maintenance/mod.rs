@@ -52,6 +52,9 @@ pub enum MaintenanceError {
     /// The table uses something this module does not handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A scheduled quarantine replay failed.
+    #[error(transparent)]
+    Replay(Box<crate::replay::ReplayError>),
     /// Listing storage failed.
     #[error("storage: {0}")]
     Storage(String),

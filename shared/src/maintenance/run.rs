@@ -29,6 +29,20 @@ pub enum Action {
     ExpireSnapshots,
     /// Orphan file removal.
     RemoveOrphanFiles,
+    /// Quarantine replay through the current spec (`floe quarantine replay` on a schedule);
+    /// only when asked for, never one of the default actions.
+    ReplayQuarantine,
+}
+
+/// Options of a scheduled quarantine replay (`replay_quarantine`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Only records quarantined with this code (e.g. `not_allowed`).
+    pub code: Option<String>,
+    /// Only records quarantined in the last this many hours (by the maintainer's clock).
+    #[serde(rename = "since-hours")]
+    pub since_hours: Option<u64>,
 }
 
 /// What to do: the body of a scheduled event (or its `detail`).
@@ -48,6 +62,8 @@ pub struct MaintenanceRequest {
     pub expire: ExpireOptions,
     /// Orphan removal options.
     pub orphans: OrphanOptions,
+    /// Quarantine replay options.
+    pub replay: ReplayRequest,
     /// Send compaction's file groups to `FLOE_COMPACT_QUEUE_URL` instead of rewriting them here.
     #[serde(rename = "fan-out")]
     pub fan_out: bool,
@@ -73,6 +89,9 @@ pub struct TableReport {
     /// Orphan removal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<OrphanReport>,
+    /// Quarantine replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<crate::replay::ReplayReport>,
     /// Actions not run, with the reason (e.g. the catalog maintains the table itself).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
@@ -128,8 +147,12 @@ pub struct Maintainer {
     /// S3 Tables expires snapshots and removes unreferenced files itself, and refuses listing and
     /// deleting in table storage: Floe only compacts there.
     self_maintained: bool,
-    /// What "now" is for ages (expiry, orphan guard).
+    /// What "now" is for ages (expiry, orphan guard, replay windows).
     clock: Arc<dyn Clock>,
+    /// The configuration (a scheduled replay ingests with it).
+    config: Config,
+    /// The quarantine table (nothing to replay into it).
+    quarantine_table: TableIdent,
 }
 
 impl Maintainer {
@@ -164,6 +187,8 @@ impl Maintainer {
             redelivery_window_ms: config.redelivery_window_ms,
             self_maintained: config.catalog.kind == crate::config::CatalogKind::S3Tables,
             clock: Arc::new(SystemClock),
+            config: config.clone(),
+            quarantine_table: config.quarantine_table.clone(),
         })
     }
 
@@ -244,13 +269,8 @@ impl Maintainer {
                 ..Default::default()
             };
             for action in &actions {
-                if self.self_maintained
-                    && matches!(action, Action::ExpireSnapshots | Action::RemoveOrphanFiles)
-                {
-                    t.skipped.push(format!(
-                        "{}: S3 Tables does this itself (table bucket maintenance settings)",
-                        action_name(*action)
-                    ));
+                if let Some(why) = self.not_run(*action, &ident, req) {
+                    t.skipped.push(format!("{}: {why}", action_name(*action)));
                     continue;
                 }
                 // Boxed: the actions' futures are deep, and one at a time is all a run needs.
@@ -265,6 +285,26 @@ impl Maintainer {
             report.tables.push(t);
         }
         report
+    }
+
+    /// Why `action` is not run on `ident`: a replay in a dry run or of the quarantine table
+    /// itself; expiry and orphan removal where S3 Tables maintains the table.
+    fn not_run(
+        &self,
+        action: Action,
+        ident: &TableIdent,
+        req: &MaintenanceRequest,
+    ) -> Option<&'static str> {
+        match action {
+            Action::ReplayQuarantine if req.dry_run => Some("not run in a dry run"),
+            Action::ReplayQuarantine if *ident == self.quarantine_table => {
+                Some("the quarantine table itself")
+            }
+            Action::ExpireSnapshots | Action::RemoveOrphanFiles if self.self_maintained => {
+                Some("S3 Tables does this itself (table bucket maintenance settings)")
+            }
+            _ => None,
+        }
     }
 
     async fn run_action(
@@ -335,6 +375,35 @@ impl Maintainer {
                 );
                 out.expire = Some(r);
             }
+            Action::ReplayQuarantine => {
+                let since = req.replay.since_hours.map(|h| {
+                    let ms = self.clock.now_ms() - (h as i64) * 3_600_000;
+                    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+                });
+                let opts = crate::replay::ReplayOptions {
+                    table: out.table.clone(),
+                    code: req.replay.code.clone(),
+                    since,
+                };
+                let r = crate::replay::replay(self.config.clone(), &opts)
+                    .await
+                    .map_err(|e| MaintenanceError::Replay(Box::new(e)))?;
+                crate::metrics::emit_maintenance(
+                    &out.table,
+                    "replay_quarantine",
+                    &[
+                        ("RowsReplayed", "Count", r.rows_replayed as f64),
+                        ("RowsLanded", "Count", r.rows_landed as f64),
+                        (
+                            "RowsStillQuarantined",
+                            "Count",
+                            r.rows_still_quarantined as f64,
+                        ),
+                    ],
+                    false,
+                );
+                out.replay = Some(r);
+            }
             Action::RemoveOrphanFiles => {
                 let mut opts = req.orphans.clone();
                 opts.min_age_floor_ms = self.redelivery_window_ms;
@@ -390,6 +459,7 @@ fn action_name(a: Action) -> &'static str {
         Action::RewriteDataFiles => "rewrite_data_files",
         Action::ExpireSnapshots => "expire_snapshots",
         Action::RemoveOrphanFiles => "remove_orphan_files",
+        Action::ReplayQuarantine => "replay_quarantine",
     }
 }
 
