@@ -16,6 +16,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb==1.4.4 pyarrow
 fi
+"$venv/bin/python" -c "import duckdb_ext" 2>/dev/null ||
+  "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb-ext-httpfs
 "$venv/bin/python" -c "import fastavro" 2>/dev/null ||
   "$venv/bin/pip" install --quiet --disable-pip-version-check fastavro
 "$venv/bin/python" -c "import matplotlib" 2>/dev/null ||
@@ -58,6 +60,8 @@ echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow 
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs DuckDB threads=1 and pyarrow"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe" --rows-per-file 10000
+echo "==> sort compaction: the same 200 files sorted by (country, order_ts) vs DuckDB COPY ... ORDER BY, threads=1"
+"$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe" --rows-per-file 10000 --sort-order "country, order_ts"
 echo
 echo "==> commit throughput and end-to-end latency (queue mode batches vs direct commits)"
 bench_dir="$FLOE_BENCH_WORK"

@@ -4,8 +4,9 @@ target-size files by `floe maintain` (the compact function's code, in-process), 
 (taskset -c 0), against the same files read and written once by pyarrow (S3 -> S3, zstd) in the
 same run. Throughput is MB of input data files per second; peak RSS from wait4.
 
-Baselines in the same run: pyarrow (S3 -> S3) and DuckDB threads=1 (the same files copied to local
-disk first, so it does less work). Results: printed as a markdown table and written to
+Baselines in the same run: DuckDB threads=1 reading the same files from the S3 server (httpfs) and
+writing there (like for like), DuckDB threads=1 on local copies (the limit: no network), and pyarrow
+(S3 -> S3). Results: printed as a markdown table and written to
 bench/results/compact.{md,json} (compact-<rows>.{md,json} for a non-default --rows-per-file).
 """
 import argparse, json, os, subprocess, sys, time
@@ -68,7 +69,28 @@ DUCKDB_REWRITE = """
 import duckdb, sys
 c = duckdb.connect()
 c.execute("SET threads=1")
-c.execute(f"COPY (SELECT * FROM read_parquet('{sys.argv[1]}/*.parquet')) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
+order = f" ORDER BY {sys.argv[3]}" if len(sys.argv) > 3 else ""
+c.execute(f"COPY (SELECT * FROM read_parquet('{sys.argv[1]}/*.parquet'){order}) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
+"""
+
+# The like-for-like baseline: DuckDB reads the same files from the S3 server (httpfs, the
+# offline extension wheel) and writes its output there, as Floe does.
+DUCKDB_S3_REWRITE = """
+import duckdb, duckdb_ext, json, os, sys
+from urllib.parse import urlparse
+ext_dir = os.path.join(os.path.dirname(duckdb_ext.__path__[0]), "duckdb_ext", "extensions")
+c = duckdb.connect()
+c.execute(f"SET extension_directory='{ext_dir}'")
+c.execute("LOAD httpfs")
+c.execute("SET threads=1")
+ep = urlparse(os.environ["AWS_ENDPOINT_URL"])
+c.execute("CREATE SECRET (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?)",
+          [os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_REGION", "us-east-1"),
+           ep.netloc, ep.scheme == "https"])
+files = ["s3://" + f for f in json.load(open(sys.argv[1]))]
+order = f" ORDER BY {sys.argv[3]}" if len(sys.argv) > 3 else ""
+c.execute(f"COPY (SELECT * FROM read_parquet({files!r}){order}) TO 's3://{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
+os._exit(0)
 """
 
 
@@ -78,6 +100,8 @@ def main():
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--rows-per-file", type=int, default=50_000, help="~1 MB of Parquet each")
     ap.add_argument("--reuse", help="tag of an earlier run whose uncompacted table to reuse")
+    ap.add_argument("--sort-order", help="sort compaction by this order (e.g. 'country, order_ts DESC'); "
+                    "DuckDB's baselines then ORDER BY the same columns")
     args = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
     tag = args.reuse or time.strftime("%Y%m%d%H%M%S") + "-c"
@@ -102,23 +126,35 @@ def main():
     listing = os.path.join(WORK, f"files-{tag}.json")
     json.dump([p for p, _ in files], open(listing, "w"))
     out = f"floe-warehouse/bench-{tag}-pyarrow/compacted.parquet"
-    p_secs, p_rss, _ = measure([sys.executable, "-c", PYARROW_REWRITE, listing, out])
+    p_secs, p_rss = (None, None)
+    if not args.sort_order:  # pyarrow has no streaming sort: no baseline for sort compaction
+        p_secs, p_rss, _ = measure([sys.executable, "-c", PYARROW_REWRITE, listing, out])
 
     local = os.path.join(WORK, f"files-{tag}")
     subprocess.run([sys.executable, "-c", DOWNLOAD, listing, local], check=True)
-    d_secs, d_rss, _ = measure([sys.executable, "-c", DUCKDB_REWRITE, local, os.path.join(WORK, f"duckdb-{tag}.parquet")])
+    order = [args.sort_order] if args.sort_order else []
+    d_secs, d_rss, _ = measure([sys.executable, "-c", DUCKDB_REWRITE, local, os.path.join(WORK, f"duckdb-{tag}.parquet"), *order])
+    s3_out = f"floe-warehouse/bench-{tag}-duckdb/compacted.parquet"
+    ds_secs, ds_rss, _ = measure([sys.executable, "-c", DUCKDB_S3_REWRITE, listing, s3_out, *order])
 
-    request = json.dumps({"tables": ["demo.orders_flat"], "actions": ["rewrite_data_files"]})
+    rewrite = {"strategy": "sort", "sort-order": args.sort_order, "rewrite-all": True} if args.sort_order else {}
+    request = json.dumps({"tables": ["demo.orders_flat"], "actions": ["rewrite_data_files"], "rewrite": rewrite})
     f_secs, f_rss, log = measure([args.floe, "maintain", request], env=env)
     report = json.loads([l for l in log.splitlines() if l.startswith('{"tables"')][-1])
     r = report["tables"][0]["rewrite"]
     assert r["files_in"] == args.files and r["rows"] == rows_total, r
     after = data_files(prefix)
     rows = [
-        dict(tool="DuckDB 1.4.4 threads=1: COPY read_parquet -> one file (local -> local, zstd)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss, files_out=1),
-        dict(tool="pyarrow: read all files, write one (S3 -> S3, zstd, use_threads=False)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss, files_out=1),
+        dict(tool="DuckDB 1.4.4 threads=1: COPY read_parquet -> one file (S3 -> S3 via httpfs, zstd)", secs=ds_secs, mb_s=mb / ds_secs, rss_mib=ds_rss, files_out=1),
+        dict(tool="DuckDB 1.4.4 threads=1: COPY read_parquet -> one file (local -> local, zstd: the limit)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss, files_out=1),
+        dict(tool="pyarrow: read all files, write one (S3 -> S3, zstd, use_threads=False)", secs=p_secs, mb_s=mb / p_secs if p_secs else 0, rss_mib=p_rss, files_out=1),
         dict(tool=f"Floe rewrite_data_files: plan + rewrite + replace commit ({r['groups_committed']} group(s))", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss, files_out=r["files_out"]),
     ]
+    rows = [x for x in rows if x["secs"]]
+    if args.sort_order:
+        for x in rows:
+            x["tool"] = x["tool"].replace("COPY read_parquet", f"COPY (read_parquet ORDER BY {args.sort_order})")
+        rows[-1]["tool"] = f"Floe rewrite_data_files strategy=sort ({args.sort_order}; {r.get('sort_runs_spilled', 0)} runs spilled)"
     floe_mb_s = rows[-1]["mb_s"]
     lines = [
         f"Compaction benchmark {tag} (one core: taskset -c 0; {args.files} files, {mb:.0f} MB, {rows_total} rows)",
@@ -129,6 +165,8 @@ def main():
     for x in rows:
         lines.append(f"| {x['tool']} | {x['secs']:.2f} | {x['mb_s']:.1f} | {rows_total / x['secs']:.0f} | {x['rss_mib']:.0f} | {x['files_out']} | {floe_mb_s / x['mb_s']:.2f} |")
     name = "compact" if args.rows_per_file == 50_000 else f"compact-{args.rows_per_file}"
+    if args.sort_order:
+        name += "-sort"
     save_results(name, "\n".join(lines), dict(tag=tag, files=args.files, mb=mb, rows=rows_total, results=rows, report=r))
     print(f"(data files in the table's data/ folder after compaction, incl. the replaced ones until expiry: {len(after)})")
 

@@ -52,6 +52,10 @@ def main():
         timeout = functions[fn]["timeout"]
         check(vis >= 6 * timeout, f"queue {queue}: visibility {vis} s < 6 x {fn} timeout {timeout} s")
 
+    # Sort compaction spills sorted runs to /tmp: the compact function gets more than the default.
+    tmp = (functions["compact"].get("ephemeral_storage") or [{}])[0].get("size", 512)
+    check(tmp >= 1024, f"compact function /tmp is {tmp} MB: sort compaction spills runs there")
+
     for esm in by_type.get("aws_lambda_event_source_mapping", []):
         fn = esm["name"]
         reserved = functions[fn]["reserved_concurrent_executions"]

@@ -25,6 +25,7 @@ mod replay;
 mod s3tables;
 mod sales;
 mod secrets;
+mod sort_compaction;
 mod spec_infer;
 mod sqs;
 mod support;

@@ -228,7 +228,7 @@ async fn appends_racing_a_compaction_are_all_kept() {
     assert_eq!(plan.groups.len(), 3);
     let mut rewritten = Vec::new();
     for g in &plan.groups {
-        rewritten.push(binpack::rewrite_group(&table, g).await.unwrap());
+        rewritten.push(binpack::rewrite_group(&table, g, None).await.unwrap());
     }
     let ingestor = env.ingestor().await;
     for (i, rows) in later[..10].iter().enumerate() {
@@ -238,7 +238,7 @@ async fn appends_racing_a_compaction_are_all_kept() {
         assert_eq!(r.status, ObjectStatus::Committed, "{r:?}");
     }
     // A second compactor rewrote the first group too and committed first: ours must drop it.
-    let winner = binpack::rewrite_group(&table, &plan.groups[0])
+    let winner = binpack::rewrite_group(&table, &plan.groups[0], None)
         .await
         .unwrap();
     let won = commit_replace(
@@ -637,7 +637,7 @@ async fn orphan_removal_respects_the_age_guard_and_dry_run() {
     )
     .await
     .unwrap();
-    let uncommitted = binpack::rewrite_group(&table, &plan.groups[0])
+    let uncommitted = binpack::rewrite_group(&table, &plan.groups[0], None)
         .await
         .unwrap();
     let stray = format!(

@@ -28,6 +28,10 @@ resource "aws_lambda_function" "fn" {
     variables = local.function_env[each.key]
   }
 
+  ephemeral_storage {
+    size = var.functions[each.key].tmp_mb
+  }
+
   # Asynchronous invocations (direct S3 / EventBridge triggers, schedules) that still fail after
   # Lambda's retries land here.
   dead_letter_config {

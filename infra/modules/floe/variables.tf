@@ -123,17 +123,18 @@ variable "catalog_credential_secret_arn" {
 }
 
 variable "functions" {
-  description = "Memory (MB), timeout (s) and reserved concurrency (-1: unreserved, else at least 3: SQS pollers run at reserved - 1, minimum 2) per function."
+  description = "Memory (MB), timeout (s), reserved concurrency (-1: unreserved, else at least 3: SQS pollers run at reserved - 1, minimum 2) and /tmp size (MB; sort compaction spills sorted runs there: size it to the largest file group, `max-file-group-size-bytes`) per function."
   type = map(object({
     memory_mb            = number
     timeout_s            = number
     reserved_concurrency = number
+    tmp_mb               = optional(number, 512)
   }))
   default = {
     ingest   = { memory_mb = 1024, timeout_s = 300, reserved_concurrency = 50 }
     validate = { memory_mb = 1024, timeout_s = 300, reserved_concurrency = 5 }
     commit   = { memory_mb = 512, timeout_s = 120, reserved_concurrency = 10 }
-    compact  = { memory_mb = 2048, timeout_s = 900, reserved_concurrency = 10 }
+    compact  = { memory_mb = 2048, timeout_s = 900, reserved_concurrency = 10, tmp_mb = 2048 }
   }
   validation {
     condition     = alltrue([for f in values(var.functions) : f.reserved_concurrency == -1 || f.reserved_concurrency >= 3])

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files::load_manifests;
 use super::replace::{commit_replace, RewriteGroup};
+use super::sort::{ExternalSorter, SortKey};
 use super::swap::MetadataSwap;
 use super::MaintenanceError;
 use crate::commit::CommitPolicy;
@@ -29,7 +30,7 @@ use crate::write::DataFileSink;
 pub const DEFAULT_TARGET_FILE_SIZE: u64 = 512 * 1024 * 1024;
 
 /// Bin-pack options, named as in Iceberg's `RewriteDataFiles`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RewriteOptions {
     /// Output file size; default: the table's `write.target-file-size-bytes`, else 512 MB.
@@ -56,6 +57,63 @@ pub struct RewriteOptions {
     /// Rewrite every file regardless of size (default false).
     #[serde(rename = "rewrite-all")]
     pub rewrite_all: bool,
+    /// `binpack` (default: rows keep their input order) or `sort` (each group's rows sorted by
+    /// `sort-order`, else the table's sort order; see [`super::sort`]).
+    pub strategy: Strategy,
+    /// With `strategy = "sort"`: `col [ASC|DESC] [NULLS FIRST|LAST], ...` or `zorder(a, b)`.
+    #[serde(rename = "sort-order", skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+    /// With `strategy = "sort"`: input bytes sorted in memory before a run is spilled to the
+    /// temporary directory (default 64 MiB).
+    #[serde(rename = "sort.memory-bytes", skip_serializing_if = "Option::is_none")]
+    pub sort_memory_bytes: Option<usize>,
+}
+
+/// How a group's rows are laid out in its new files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Rows in input order.
+    #[default]
+    Binpack,
+    /// Rows sorted (an external merge sort bounded in memory).
+    Sort,
+}
+
+/// The order a rewrite writes rows in: `None` for bin-packing.
+#[derive(Debug, Clone)]
+pub struct RewriteOrder {
+    /// The sort key.
+    pub key: SortKey,
+    /// Bytes sorted in memory before spilling.
+    pub memory_bytes: usize,
+}
+
+impl RewriteOrder {
+    /// The order `opts` asks for on `table`: none for `binpack`; for `sort`, `sort-order` or the
+    /// table's sort order (an error when neither is there).
+    pub fn of(opts: &RewriteOptions, table: &Table) -> Result<Option<Self>, MaintenanceError> {
+        if opts.strategy == Strategy::Binpack {
+            return Ok(None);
+        }
+        let key = match &opts.sort_order {
+            Some(text) => SortKey::parse(text).map_err(MaintenanceError::Unsupported)?,
+            None => SortKey::of_table(table)
+                .map_err(MaintenanceError::Unsupported)?
+                .ok_or_else(|| {
+                    MaintenanceError::Unsupported(
+                        "strategy sort: the table has no sort order; name one in `sort-order`"
+                            .into(),
+                    )
+                })?,
+        };
+        Ok(Some(Self {
+            key,
+            memory_bytes: opts
+                .sort_memory_bytes
+                .unwrap_or(super::sort::DEFAULT_SORT_MEMORY_BYTES),
+        }))
+    }
 }
 
 impl Default for RewriteOptions {
@@ -69,6 +127,9 @@ impl Default for RewriteOptions {
             partial_progress_enabled: true,
             partial_progress_max_commits: 10,
             rewrite_all: false,
+            strategy: Strategy::Binpack,
+            sort_order: None,
+            sort_memory_bytes: None,
         }
     }
 }
@@ -246,30 +307,19 @@ fn read_ahead_files(sizes: impl Iterator<Item = u64>) -> usize {
 /// Rewrites one group: reads its files (batch by batch through iceberg-rust's Arrow reader,
 /// which maps columns by field id so files from older schemas read as the current schema;
 /// small files several at a time, see [`READ_AHEAD_BYTES`]) and writes the rows into new files
-/// of the group's partition. Rows keep no order across input files.
+/// of the group's partition. Without an `order` rows keep no order across input files; with
+/// one they are written sorted by it.
 pub async fn rewrite_group(
     table: &Table,
     group: &FileGroup,
+    order: Option<&RewriteOrder>,
 ) -> Result<RewriteGroup, MaintenanceError> {
     let metadata = table.metadata();
     let schema = metadata.current_schema().clone();
     let spec = metadata.default_partition_spec().clone();
     let field_ids: Vec<i32> = schema.as_struct().fields().iter().map(|f| f.id).collect();
     // Files registered in place carry no field ids: the reader finds their columns by name.
-    let name_mapping: Option<Arc<iceberg::spec::NameMapping>> = metadata
-        .properties()
-        .get(iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING)
-        .map(|raw| serde_json::from_str(raw).map(Arc::new))
-        .transpose()
-        .map_err(|e| {
-            MaintenanceError::Iceberg(iceberg::Error::new(
-                iceberg::ErrorKind::DataInvalid,
-                format!(
-                    "table property {}: {e}",
-                    iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING
-                ),
-            ))
-        })?;
+    let name_mapping = name_mapping(metadata)?;
     let tasks: Vec<iceberg::Result<FileScanTask>> = group
         .files
         .iter()
@@ -304,8 +354,23 @@ pub async fn rewrite_group(
         .stream();
     let partition = (!spec.is_unpartitioned()).then(|| group.partition.clone());
     let mut sink = DataFileSink::for_partition(table, partition).await?;
-    while let Some(batch) = batches.next().await {
-        sink.write(batch?).await?;
+    let mut spilled_runs = 0;
+    match order {
+        None => {
+            while let Some(batch) = batches.next().await {
+                sink.write(batch?).await?;
+            }
+        }
+        Some(order) => {
+            let arrow_schema = Arc::new(iceberg::arrow::schema_to_arrow_schema(&schema)?);
+            let mut sorter =
+                ExternalSorter::new(order.key.clone(), arrow_schema, order.memory_bytes)?;
+            while let Some(batch) = batches.next().await {
+                sorter.push(batch?)?;
+            }
+            spilled_runs = sorter.runs();
+            sorter.finish(&mut sink).await?;
+        }
     }
     let rows_in = group.rows();
     if sink.rows() != rows_in {
@@ -318,7 +383,26 @@ pub async fn rewrite_group(
     Ok(RewriteGroup {
         removed: group.paths(),
         added: sink.close().await?,
+        spilled_runs,
     })
+}
+
+/// The table's name mapping (`schema.name-mapping.default`), parsed.
+fn name_mapping(
+    metadata: &iceberg::spec::TableMetadata,
+) -> Result<Option<Arc<iceberg::spec::NameMapping>>, MaintenanceError> {
+    let key = iceberg::spec::DEFAULT_SCHEMA_NAME_MAPPING;
+    metadata
+        .properties()
+        .get(key)
+        .map(|raw| serde_json::from_str(raw).map(Arc::new))
+        .transpose()
+        .map_err(|e| {
+            MaintenanceError::Iceberg(iceberg::Error::new(
+                iceberg::ErrorKind::DataInvalid,
+                format!("table property {key}: {e}"),
+            ))
+        })
 }
 
 /// What a compaction run did.
@@ -346,6 +430,8 @@ pub struct RewriteReport {
     pub rows: u64,
     /// Replace snapshots committed.
     pub snapshots: Vec<i64>,
+    /// Sorted runs spilled to the temporary directory (sort strategy).
+    pub sort_runs_spilled: usize,
     /// Whether the run stopped early to stay inside its time budget.
     pub stopped_by_budget: bool,
     /// Wall time of the run in milliseconds.
@@ -358,6 +444,7 @@ impl RewriteReport {
         self.files_in += g.removed.len();
         self.bytes_in += bytes_in;
         self.files_out += g.added.len();
+        self.sort_runs_spilled += g.spilled_runs;
         self.bytes_out += g.added.iter().map(|f| f.file_size_in_bytes()).sum::<u64>();
         self.rows += rows;
     }
@@ -435,6 +522,7 @@ async fn rewrite_data_files(
 ) -> Result<RewriteReport, MaintenanceError> {
     let started = Instant::now();
     let table = catalog.load_table(ident).await?;
+    let order = RewriteOrder::of(opts, &table)?;
     let plan = plan(&table, opts).await?;
     let mut report = RewriteReport {
         groups_planned: plan.groups.len(),
@@ -472,7 +560,7 @@ async fn rewrite_data_files(
             }
         }
         let t0 = Instant::now();
-        let rewritten = match rewrite_group(&table, group).await {
+        let rewritten = match rewrite_group(&table, group, order.as_ref()).await {
             Ok(r) => r,
             Err(e) => {
                 // Keep what is finished, then report the failure.
@@ -535,16 +623,20 @@ pub struct GroupTask {
     pub planned_from: Option<i64>,
     /// Input files.
     pub files: Vec<String>,
+    /// The rewrite's options (its strategy and sort order matter to a group).
+    #[serde(default)]
+    pub options: RewriteOptions,
 }
 
 /// The plan's groups as tasks.
-pub fn group_tasks(ident: &TableIdent, plan: &Plan) -> Vec<GroupTask> {
+pub fn group_tasks(ident: &TableIdent, plan: &Plan, opts: &RewriteOptions) -> Vec<GroupTask> {
     plan.groups
         .iter()
         .map(|g| GroupTask {
             table: super::table_name(ident),
             planned_from: plan.snapshot_id,
             files: g.paths(),
+            options: opts.clone(),
         })
         .collect()
 }
@@ -592,7 +684,8 @@ pub async fn run_group_task(
         partition: partition.unwrap_or_else(Struct::empty),
         files: found,
     };
-    let rewritten = rewrite_group(&table, &group).await?;
+    let order = RewriteOrder::of(&task.options, &table)?;
+    let rewritten = rewrite_group(&table, &group, order.as_ref()).await?;
     let mut pending = PendingGroups {
         catalog,
         swap,

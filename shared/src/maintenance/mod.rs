@@ -15,6 +15,7 @@ pub mod files;
 pub mod orphans;
 pub mod replace;
 pub mod run;
+pub mod sort;
 /// The catalog compare-and-swap (shared with schema promotion, so it lives at the crate root).
 pub use crate::swap;
 

@@ -30,6 +30,8 @@ pub struct RewriteGroup {
     pub removed: Vec<String>,
     /// The new data files holding the same rows.
     pub added: Vec<DataFile>,
+    /// Sorted runs spilled to the temporary directory (sort strategy; 0 when it fit in memory).
+    pub spilled_runs: usize,
 }
 
 /// What a replace commit did.

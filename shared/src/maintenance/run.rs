@@ -332,7 +332,7 @@ impl Maintainer {
                     let queue = self.queue.as_ref().ok_or_else(|| {
                         MaintenanceError::Unsupported("fan-out needs FLOE_COMPACT_QUEUE_URL".into())
                     })?;
-                    let tasks = compact::group_tasks(ident, &plan);
+                    let tasks = compact::group_tasks(ident, &plan, &req.rewrite);
                     queue.send(&tasks).await.map_err(MaintenanceError::Queue)?;
                     out.groups_enqueued = Some(tasks.len());
                     r.groups_remaining = 0;
