@@ -19,6 +19,7 @@ mod idempotency;
 mod in_memory;
 mod integrity;
 mod maintenance;
+mod manifests;
 mod nested;
 mod register;
 mod replay;

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod compact;
 pub mod expire;
 pub mod files;
+pub mod manifests;
 pub mod orphans;
 pub mod replace;
 pub mod run;

@@ -139,11 +139,13 @@ pub async fn commit_replace(
     Ok(outcome)
 }
 
-struct Staged {
-    snapshot_id: i64,
-    requirements: Vec<TableRequirement>,
-    updates: Vec<TableUpdate>,
-    written: Vec<String>,
+/// A staged snapshot: its files are written, the catalog swap is still to come.
+pub(super) struct Staged {
+    pub(super) snapshot_id: i64,
+    pub(super) requirements: Vec<TableRequirement>,
+    pub(super) updates: Vec<TableUpdate>,
+    /// Every file written (removed when the swap fails).
+    pub(super) written: Vec<String>,
 }
 
 /// Writes the manifests and manifest list of the replace snapshot over `base`.
@@ -185,12 +187,12 @@ async fn stage(
     let added = keep.iter().flat_map(|&i| groups[i].added.iter());
     // The new files first, as Java's SnapshotProducer orders them.
     new_manifests.insert(0, w.added(added).await?);
-    w.finish(base, new_manifests).await
+    w.finish(base, new_manifests, "rewrite-data-files").await
 }
 
 /// Writes the files of one replace snapshot, remembering each path (for cleanup on failure)
 /// and the summary of what changed.
-struct ManifestStager<'a> {
+pub(super) struct ManifestStager<'a> {
     table: &'a Table,
     schema: iceberg::spec::SchemaRef,
     snapshot_id: i64,
@@ -200,7 +202,7 @@ struct ManifestStager<'a> {
 }
 
 impl<'a> ManifestStager<'a> {
-    fn new(table: &'a Table) -> Self {
+    pub(super) fn new(table: &'a Table) -> Self {
         Self {
             table,
             schema: table.metadata().current_schema().clone(),
@@ -217,7 +219,7 @@ impl<'a> ManifestStager<'a> {
         p
     }
 
-    fn writer(
+    pub(super) fn writer(
         &mut self,
         spec: &iceberg::spec::PartitionSpecRef,
     ) -> Result<iceberg::spec::ManifestWriter, MaintenanceError> {
@@ -281,11 +283,13 @@ impl<'a> ManifestStager<'a> {
         Ok(writer.write_manifest_file().await?)
     }
 
-    /// Writes the manifest list and returns the snapshot with its commit requirements.
-    async fn finish(
+    /// Writes the manifest list and returns the `replace` snapshot (`floe.maintenance` =
+    /// `action`) with its commit requirements.
+    pub(super) async fn finish(
         mut self,
         base: &Snapshot,
         manifests: Vec<ManifestFile>,
+        action: &str,
     ) -> Result<Staged, MaintenanceError> {
         let metadata = self.table.metadata();
         let (snapshot_id, sequence_number) = (self.snapshot_id, metadata.next_sequence_number());
@@ -307,7 +311,11 @@ impl<'a> ManifestStager<'a> {
             .with_snapshot_id(snapshot_id)
             .with_parent_snapshot_id(Some(base.snapshot_id()))
             .with_sequence_number(sequence_number)
-            .with_summary(replace_summary(self.summary.build(), base.summary()))
+            .with_summary(replace_summary(
+                self.summary.build(),
+                base.summary(),
+                action,
+            ))
             .with_schema_id(metadata.current_schema_id())
             .with_timestamp_ms(chrono::Utc::now().timestamp_millis())
             .build();
@@ -338,7 +346,7 @@ impl<'a> ManifestStager<'a> {
 }
 
 /// The `replace` summary: what changed, plus table totals carried from the parent.
-fn replace_summary(changes: HashMap<String, String>, parent: &Summary) -> Summary {
+fn replace_summary(changes: HashMap<String, String>, parent: &Summary, action: &str) -> Summary {
     let mut props = changes;
     let get = |m: &HashMap<String, String>, k: &str| -> i64 {
         m.get(k).and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -367,7 +375,7 @@ fn replace_summary(changes: HashMap<String, String>, parent: &Summary) -> Summar
             get(&parent.additional_properties, total) + get(&props, added) - get(&props, removed);
         props.insert(total.to_string(), value.max(0).to_string());
     }
-    props.insert("floe.maintenance".into(), "rewrite-data-files".into());
+    props.insert("floe.maintenance".into(), action.into());
     Summary {
         operation: Operation::Replace,
         additional_properties: props,
@@ -407,7 +415,7 @@ mod tests {
             ("added-files-size".to_string(), "3000".to_string()),
             ("removed-files-size".to_string(), "4000".to_string()),
         ]);
-        let s = replace_summary(changes, &parent);
+        let s = replace_summary(changes, &parent, "rewrite-data-files");
         assert_eq!(s.operation, Operation::Replace);
         let p = &s.additional_properties;
         assert_eq!(p["total-data-files"], "3");

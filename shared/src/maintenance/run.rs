@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::{Clock, SystemClock};
 use super::compact::{self, GroupTask, RewriteOptions, RewriteReport};
 use super::expire::{self, ExpireOptions, ExpireReport};
+use super::manifests::{rewrite_manifests, RewriteManifestsOptions, RewriteManifestsReport};
 use super::orphans::{self, OrphanOptions, OrphanReport};
 use super::swap::MetadataSwap;
 use super::{parse_table, table_name, MaintenanceError};
@@ -29,6 +30,8 @@ pub enum Action {
     ExpireSnapshots,
     /// Orphan file removal.
     RemoveOrphanFiles,
+    /// Manifests rewritten, clustered by partition (few manifests for many small appends).
+    RewriteManifests,
     /// Quarantine replay through the current spec (`floe quarantine replay` on a schedule);
     /// only when asked for, never one of the default actions.
     ReplayQuarantine,
@@ -62,6 +65,8 @@ pub struct MaintenanceRequest {
     pub expire: ExpireOptions,
     /// Orphan removal options.
     pub orphans: OrphanOptions,
+    /// Manifest rewrite options.
+    pub manifests: RewriteManifestsOptions,
     /// Quarantine replay options.
     pub replay: ReplayRequest,
     /// Send compaction's file groups to `FLOE_COMPACT_QUEUE_URL` instead of rewriting them here.
@@ -89,6 +94,9 @@ pub struct TableReport {
     /// Orphan removal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<OrphanReport>,
+    /// Manifest rewrite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifests: Option<RewriteManifestsReport>,
     /// Quarantine replay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<crate::replay::ReplayReport>,
@@ -375,6 +383,27 @@ impl Maintainer {
                 );
                 out.expire = Some(r);
             }
+            Action::RewriteManifests => {
+                let r = rewrite_manifests(
+                    catalog,
+                    &self.swap,
+                    ident,
+                    &req.manifests,
+                    &self.policy,
+                    req.dry_run,
+                )
+                .await?;
+                crate::metrics::emit_maintenance(
+                    &out.table,
+                    "rewrite_manifests",
+                    &[
+                        ("ManifestsBefore", "Count", r.manifests_before as f64),
+                        ("ManifestsAfter", "Count", r.manifests_after as f64),
+                    ],
+                    false,
+                );
+                out.manifests = Some(r);
+            }
             Action::ReplayQuarantine => {
                 let since = req.replay.since_hours.map(|h| {
                     let ms = self.clock.now_ms() - (h as i64) * 3_600_000;
@@ -459,6 +488,7 @@ fn action_name(a: Action) -> &'static str {
         Action::RewriteDataFiles => "rewrite_data_files",
         Action::ExpireSnapshots => "expire_snapshots",
         Action::RemoveOrphanFiles => "remove_orphan_files",
+        Action::RewriteManifests => "rewrite_manifests",
         Action::ReplayQuarantine => "replay_quarantine",
     }
 }
