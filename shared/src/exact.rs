@@ -98,10 +98,41 @@ fn round_trips(from: &DataType, to: &DataType, round_decimals: bool) -> bool {
     (numeric(from) && numeric(to)) || (temporal(from) && temporal(to))
 }
 
-static LEAP_SECOND: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^0-9])\d{1,2}:\d{2}:60(?:[^0-9]|$)").expect("regex"));
-static FRACTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d:\d{2}[.,](\d+)").expect("regex"));
+/// Whether `s` holds a leap second: `H:MM:60` or `HH:MM:60` not inside a longer run of digits
+/// (what `(?:^|[^0-9])\d{1,2}:\d{2}:60(?:[^0-9]|$)` matches; scanned by hand: it runs on every
+/// timestamp value).
+fn has_leap_second(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    memchr::memmem::find_iter(b, b":60").any(|p| {
+        if digit(p + 3) || p < 4 || !(digit(p - 1) && digit(p - 2) && b[p - 3] == b':') {
+            return false;
+        }
+        // One or two hour digits, then the start or a non-digit.
+        let two = p >= 5 && digit(p - 5) && digit(p - 4);
+        let start = if two { p - 5 } else { p - 4 };
+        digit(p - 4) && (start == 0 || !digit(start - 1))
+    })
+}
+
+/// The fractional-second digits of the first `D:DD.` / `D:DD,` in `s` (what
+/// `\d:\d{2}[.,](\d+)` captures), scanned by hand.
+fn fraction_digits(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b':', b).find_map(|p| {
+        let shape = p >= 1
+            && b[p - 1].is_ascii_digit()
+            && b.get(p + 1).is_some_and(u8::is_ascii_digit)
+            && b.get(p + 2).is_some_and(u8::is_ascii_digit)
+            && matches!(b.get(p + 3), Some(b'.' | b','));
+        if !shape {
+            return None;
+        }
+        let start = p + 4;
+        let n = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        (n > 0).then(|| &s[start..start + n])
+    })
+}
 static OFFSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$")
         .expect("regex")
@@ -150,7 +181,7 @@ fn text_loss(
             }
         }
         DataType::Timestamp(unit, tz) => {
-            if LEAP_SECOND.is_match(s) {
+            if has_leap_second(s) {
                 return Some((
                     ErrorCode::InvalidType,
                     "is a leap second, which Iceberg timestamps cannot hold".into(),
@@ -173,7 +204,7 @@ fn text_loss(
             None
         }
         DataType::Time64(unit) | DataType::Time32(unit) => {
-            if LEAP_SECOND.is_match(s) {
+            if has_leap_second(s) {
                 return Some((
                     ErrorCode::InvalidType,
                     "is a leap second, which Iceberg times cannot hold".into(),
@@ -186,7 +217,7 @@ fn text_loss(
 }
 
 fn fraction_loss(s: &str, unit: &TimeUnit) -> Option<(ErrorCode, String)> {
-    let frac = FRACTION.captures(s)?.get(1)?.as_str();
+    let frac = fraction_digits(s)?;
     let keep = digits(unit);
     (frac.len() > keep && frac[keep..].bytes().any(|b| b != b'0')).then(|| {
         (
@@ -220,6 +251,41 @@ pub fn decimal_text_exact(s: &str, scale: i8) -> bool {
     let frac = mantissa.split_once('.').map_or("", |(_, f)| f);
     let significant = frac.trim_end_matches('0').len() as i32;
     significant - exp <= i32::from(scale)
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn scanners_agree_with_the_regexes_they_replace() {
+        let leap = Regex::new(r"(?:^|[^0-9])\d{1,2}:\d{2}:60(?:[^0-9]|$)").unwrap();
+        let frac = Regex::new(r"\d:\d{2}[.,](\d+)").unwrap();
+        for s in [
+            "2024-06-30T23:59:60Z",
+            "2024-06-30 23:59:60.5",
+            "23:59:60",
+            "3:59:60",
+            "123:59:60",
+            "23:59:600",
+            "23:59:59",
+            "x:60",
+            ":60",
+            "1:2:60",
+            "2024-01-01T12:34:56.123456789+02:00",
+            "2024-01-01T12:34:56,5",
+            "12:34:56.",
+            "12:34.5",
+            "1:23:45.6:78.9",
+            "a1:23.",
+            "",
+            "60",
+        ] {
+            assert_eq!(has_leap_second(s), leap.is_match(s), "leap {s:?}");
+            let want = frac.captures(s).and_then(|c| c.get(1)).map(|m| m.as_str());
+            assert_eq!(fraction_digits(s), want, "fraction {s:?}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,13 +14,13 @@ use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::compute::{concat_batches, interleave_record_batch, take_record_batch};
+use arrow::compute::interleave_record_batch;
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use arrow::row::{RowConverter, Rows, SortField};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, BinaryArray, RecordBatch, UInt32Array};
+use arrow_array::{Array, ArrayRef, BinaryArray, RecordBatch};
 use arrow_schema::{ArrowError, DataType, SchemaRef, SortOptions};
 use iceberg::spec::{NullOrder, SortDirection, Transform};
 use iceberg::table::Table;
@@ -376,24 +376,44 @@ impl ExternalSorter {
         self.buffered += batch.get_array_memory_size();
         self.buffer.push(batch);
         if self.buffered >= self.memory_bytes {
-            let sorted = self.sort_buffer()?;
-            self.spill(&sorted)?;
+            self.spill_buffer()?;
         }
         Ok(())
     }
 
-    /// The buffered rows, sorted.
-    fn sort_buffer(&mut self) -> Result<RecordBatch, MaintenanceError> {
-        let batch = concat_batches(&self.schema, &self.buffer).map_err(arrow_err)?;
-        self.buffer.clear();
-        self.buffered = 0;
-        let rows = self.encoder.rows(&batch)?;
-        let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
-        order.sort_by(|a, b| rows.row(*a as usize).cmp(&rows.row(*b as usize)));
-        take_record_batch(&batch, &UInt32Array::from(order)).map_err(arrow_err)
+    /// The buffered rows' order as (batch, row) pairs: keys compared across batches, so the
+    /// buffer is never concatenated or copied whole (output is gathered chunk by chunk).
+    fn sorted_order(&self) -> Result<Vec<(usize, usize)>, MaintenanceError> {
+        let rows: Vec<Rows> = self
+            .buffer
+            .iter()
+            .map(|b| self.encoder.rows(b))
+            .collect::<Result<_, _>>()?;
+        let mut order: Vec<(usize, usize)> = self
+            .buffer
+            .iter()
+            .enumerate()
+            .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+            .collect();
+        order.sort_by(|x, y| rows[x.0].row(x.1).cmp(&rows[y.0].row(y.1)));
+        Ok(order)
     }
 
-    fn spill(&mut self, sorted: &RecordBatch) -> Result<(), MaintenanceError> {
+    /// The buffered rows, sorted, in batches of `rows` gathered one at a time.
+    fn sorted_chunks<'a>(
+        &'a self,
+        order: &'a [(usize, usize)],
+        rows: usize,
+    ) -> impl Iterator<Item = Result<RecordBatch, MaintenanceError>> + 'a {
+        let refs: Vec<&RecordBatch> = self.buffer.iter().collect();
+        order
+            .chunks(rows)
+            .map(move |chunk| interleave_record_batch(&refs, chunk).map_err(arrow_err))
+    }
+
+    /// Sorts the buffer and writes it as a run to the temporary directory.
+    fn spill_buffer(&mut self) -> Result<(), MaintenanceError> {
+        let order = self.sorted_order()?;
         let dir = match &self.spill_dir {
             Some(d) => d.clone(),
             None => {
@@ -406,14 +426,13 @@ impl ExternalSorter {
         let path = dir.join(format!("run-{:05}.arrow", self.runs.len()));
         let file = File::create(&path).map_err(|e| io_err("create run", e))?;
         let mut w = StreamWriter::try_new(BufWriter::new(file), &self.schema).map_err(arrow_err)?;
-        let mut offset = 0;
-        while offset < sorted.num_rows() {
-            let len = MERGE_BATCH_ROWS.min(sorted.num_rows() - offset);
-            w.write(&sorted.slice(offset, len)).map_err(arrow_err)?;
-            offset += len;
+        for chunk in self.sorted_chunks(&order, MERGE_BATCH_ROWS) {
+            w.write(&chunk?).map_err(arrow_err)?;
         }
         w.finish().map_err(arrow_err)?;
         self.runs.push(path);
+        self.buffer.clear();
+        self.buffered = 0;
         Ok(())
     }
 
@@ -427,23 +446,20 @@ impl ExternalSorter {
     }
 
     async fn finish_into(&mut self, sink: &mut DataFileSink) -> Result<(), MaintenanceError> {
-        if self.buffer.is_empty() && self.runs.is_empty() {
-            return Ok(());
-        }
-        let last = self.sort_buffer()?;
         if self.runs.is_empty() {
-            let mut offset = 0;
-            while offset < last.num_rows() {
-                let len = (MERGE_BATCH_ROWS * 8).min(last.num_rows() - offset);
-                sink.write(last.slice(offset, len)).await?;
-                offset += len;
+            // Everything fit in memory: gather and write the sorted rows chunk by chunk.
+            let order = self.sorted_order()?;
+            for chunk in order.chunks(MERGE_BATCH_ROWS * 8) {
+                let batch = self.sorted_chunks(chunk, chunk.len()).next().transpose()?;
+                if let Some(batch) = batch {
+                    sink.write(batch).await?;
+                }
             }
             return Ok(());
         }
-        if last.num_rows() > 0 {
-            self.spill(&last)?;
+        if !self.buffer.is_empty() {
+            self.spill_buffer()?;
         }
-        drop(last);
         self.merge(sink).await
     }
 
