@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 use floe::commit::CommitPolicy;
-use floe::committer::{commit_messages, CommitMessage};
 use floe::ingest::{Ingestor, ObjectStatus};
 use floe::maintenance::compact::{self as binpack, GroupTask, RewriteOptions};
 use floe::maintenance::expire::metadata_version;
@@ -66,21 +65,7 @@ pub(crate) async fn load_small_files(
     }
     let requests = std::mem::take(&mut *queue.0.lock().unwrap());
     for chunk in requests.chunks(per_commit) {
-        let messages = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, r)| CommitMessage {
-                message_id: i.to_string(),
-                request: Ok(r.clone()),
-                body: String::new(),
-            })
-            .collect();
-        let report = commit_messages(
-            ingestor.catalog(),
-            messages,
-            &floe::committer::CommitSettings::new(10, 3_600_000),
-        )
-        .await;
+        let report = support::commit_requests(ingestor.catalog(), chunk).await;
         assert!(report.failed_message_ids.is_empty(), "{report:?}");
     }
 }

@@ -12,7 +12,6 @@ use arrow_array::{
     ArrayRef, Decimal128Array, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use floe::committer::{commit_messages, CommitMessage, CommitSettings};
 use floe::ingest::{Ingestor, ObjectStatus};
 use floe::maintenance::run::{Action, Maintainer};
 use floe::source::ObjectRef;
@@ -306,21 +305,7 @@ async fn parquet_is_registered_in_place_only_when_its_footer_proves_the_contract
     .await;
     requests[2].source = requests[0].source.clone();
     requests[2].idempotency_key = "s3://elsewhere/other#etag=1".into();
-    let messages = requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| CommitMessage {
-            message_id: i.to_string(),
-            request: Ok(r.clone()),
-            body: String::new(),
-        })
-        .collect();
-    let report = commit_messages(
-        queued.catalog(),
-        messages,
-        &CommitSettings::new(10, 3_600_000),
-    )
-    .await;
+    let report = support::commit_requests(queued.catalog(), &requests).await;
     let mut refused: Vec<(String, &str)> = report
         .refused
         .iter()

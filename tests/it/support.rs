@@ -417,3 +417,26 @@ pub fn parquet_bytes(batch: &arrow_array::RecordBatch) -> Vec<u8> {
     w.close().unwrap();
     out
 }
+
+/// Commits `requests` through the commit service's batch path (message ids are their indexes),
+/// as the commit function would, with a one-hour request age limit.
+pub async fn commit_requests(
+    catalog: std::sync::Arc<dyn iceberg::Catalog>,
+    requests: &[floe::queue::CommitRequest],
+) -> floe::committer::CommitBatchReport {
+    let messages = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| floe::committer::CommitMessage {
+            message_id: i.to_string(),
+            request: Ok(r.clone()),
+            body: String::new(),
+        })
+        .collect();
+    floe::committer::commit_messages(
+        catalog,
+        messages,
+        &floe::committer::CommitSettings::new(10, 3_600_000),
+    )
+    .await
+}

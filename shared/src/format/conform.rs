@@ -237,26 +237,38 @@ impl Conformer {
 
     /// Record-level key checks of JSON lines: unknown keys under `reject`, and a record that
     /// lacks a column while it has a key the table lacks (renamed) under the default policy.
-    fn check_keys(&mut self, keys: &[Vec<String>], violations: &mut [Option<Violation>]) {
+    fn check_keys(&mut self, keys: &[super::RecordKeys], violations: &mut [Option<Violation>]) {
         self.keyed = true;
         let n = self.table_schema.fields().len();
+        // Which columns a key list names and which keys the table lacks, worked out once per
+        // distinct list (consecutive records with the same keys share one).
+        let mut last: Option<(&super::RecordKeys, Vec<bool>, Vec<String>)> = None;
         for (row, row_keys) in keys.iter().enumerate() {
-            let mut present = vec![false; n];
-            let mut unknown_keys = Vec::new();
-            for k in row_keys {
-                match self.column_index(k) {
-                    Some(i) => present[i] = true,
-                    None => unknown_keys.push(k.clone()),
+            if !last
+                .as_ref()
+                .is_some_and(|(k, _, _)| std::sync::Arc::ptr_eq(k, row_keys))
+            {
+                let mut present = vec![false; n];
+                let mut unknown_keys = Vec::new();
+                for k in row_keys.iter() {
+                    match self.column_index(k) {
+                        Some(i) => present[i] = true,
+                        None => unknown_keys.push(k.clone()),
+                    }
                 }
-            }
-            for (seen, p) in self.seen_key.iter_mut().zip(&present) {
-                *seen |= *p;
-            }
-            for k in &unknown_keys {
-                if !self.unknown.contains(k) && self.unknown.len() < 1_000 {
-                    self.unknown.push(k.clone());
+                for (seen, p) in self.seen_key.iter_mut().zip(&present) {
+                    *seen |= *p;
                 }
+                for k in &unknown_keys {
+                    if !self.unknown.contains(k) && self.unknown.len() < 1_000 {
+                        self.unknown.push(k.clone());
+                    }
+                }
+                last = Some((row_keys, present, unknown_keys));
             }
+            let Some((_, present, unknown_keys)) = &last else {
+                continue;
+            };
             if violations[row].is_some() || unknown_keys.is_empty() {
                 continue;
             }
@@ -264,7 +276,7 @@ impl Conformer {
                 violations[row] = Some(Violation {
                     field: unknown_keys[0].clone(),
                     code: ErrorCode::SchemaMismatch,
-                    message: format!("keys not in the table: {}", join(&unknown_keys)),
+                    message: format!("keys not in the table: {}", join(unknown_keys)),
                 });
                 continue;
             }
@@ -274,7 +286,7 @@ impl Conformer {
                 .table_schema
                 .fields()
                 .iter()
-                .zip(&present)
+                .zip(present.iter())
                 .filter(|(_, p)| !**p)
                 .filter_map(|(f, _)| {
                     unknown_keys

@@ -25,6 +25,9 @@ use crate::source::ObjectRef;
 use crate::spec::TableSpec;
 use crate::violation::Violation;
 
+/// The keys of one JSON record, sorted: shared by consecutive records with the same keys.
+pub type RecordKeys = std::sync::Arc<[String]>;
+
 /// A decoded batch before conforming: the object's columns, and per record what the decoder
 /// already knows (raw text, keys present, a record-level violation).
 #[derive(Debug, Clone)]
@@ -35,7 +38,8 @@ pub struct RawBatch {
     /// intact for quarantine; `None` for a record: its values are shown instead.
     pub raw: Option<Vec<Option<String>>>,
     /// The keys each record has (JSON lines): a key absent differs from a key set to null.
-    pub keys: Option<Vec<Vec<String>>>,
+    /// Records with the same keys as the record before share one list.
+    pub keys: Option<Vec<RecordKeys>>,
     /// A violation found while decoding the record (empty: none).
     pub violations: Vec<Option<Violation>>,
 }

@@ -8,7 +8,6 @@
 //! checks); the lines of a batch then go through arrow-json's decoder together, one by one only
 //! when the batch holds a bad one.
 
-use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,7 +17,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
-use super::{Compression, FormatError, InputFormat, ObjectFormat, RawBatch};
+use super::{Compression, FormatError, InputFormat, ObjectFormat, RawBatch, RecordKeys};
 use crate::config::Limits;
 use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
@@ -533,10 +532,12 @@ impl JsonLines {
     fn decode(&mut self, lines: Vec<String>) -> Result<RawBatch, arrow_schema::ArrowError> {
         let n = lines.len();
         let mut violations: Vec<Option<Violation>> = vec![None; n];
-        let mut keys: Vec<Vec<String>> = Vec::with_capacity(n);
+        let mut keys: Vec<RecordKeys> = Vec::with_capacity(n);
+        let none: RecordKeys = Arc::from(Vec::<String>::new());
+        let mut last = none.clone();
         for (i, line) in lines.iter().enumerate() {
             if let Some(v) = crate::violation::json_too_deep(line, "") {
-                keys.push(Vec::new());
+                keys.push(none.clone());
                 violations[i] = Some(v);
                 continue;
             }
@@ -551,14 +552,20 @@ impl JsonLines {
                             k.extend(crate::contract::unknown_json_keys(col, v, ty));
                         }
                     }
-                    keys.push(k);
+                    keys.push(Arc::from(k));
                     continue;
                 }
             }
-            match serde_json::from_str::<BTreeMap<String, serde::de::IgnoredAny>>(line) {
-                Ok(map) => keys.push(map.into_keys().collect()),
+            match record_keys(line) {
+                Ok(k) => {
+                    // Most records repeat the keys of the one before: share its list.
+                    if !(k.len() == last.len() && k.iter().zip(last.iter()).all(|(a, b)| a == b)) {
+                        last = k.iter().map(|c| c.to_string()).collect();
+                    }
+                    keys.push(last.clone());
+                }
                 Err(e) => {
-                    keys.push(Vec::new());
+                    keys.push(none.clone());
                     violations[i] = Some(Violation {
                         field: String::new(),
                         code: ErrorCode::Undecodable,
@@ -1090,6 +1097,77 @@ fn csv_builder(
     Ok(b.with_null_regex(re))
 }
 
+/// The keys of a JSON object record, sorted and deduplicated (as a map would hold them),
+/// borrowed from the line where they need no unescaping; its values are skipped, not built.
+fn record_keys(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, serde_json::Error> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
+    struct Key<'de>(Cow<'de, str>);
+    impl<'de> serde::Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Key(k)) = map.next_key()? {
+                map.next_value::<IgnoredAny>()?;
+                out.push(k);
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    let mut keys = de.deserialize_map(Keys)?;
+    de.end()?;
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::record_keys;
+
+    #[test]
+    fn record_keys_read_as_a_map_would() {
+        let keys =
+            |l: &str| record_keys(l).map(|k| k.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            keys(r#"{"b": 1, "a": {"x": [1, 2]}, "c": null}"#).unwrap(),
+            ["a", "b", "c"]
+        );
+        // Escaped keys are unescaped; a repeated key counts once.
+        assert_eq!(
+            keys(r#"{"a\u0062": 1, "a": 2, "a": 3}"#).unwrap(),
+            ["a", "ab"]
+        );
+        assert_eq!(keys("{}").unwrap(), Vec::<String>::new());
+        for bad in ["[1]", "not json", r#"{"a": 1} trailing"#, r#"{"a": }"#, ""] {
+            assert!(record_keys(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1147,11 +1225,16 @@ mod tests {
                 "not json".into(),
                 r#"{"a": {"nested": 1}}"#.into(),
                 r#"{"b": "y"}"#.into(),
+                r#"{"b": "z"}"#.into(),
             ])
             .unwrap();
-        assert_eq!(raw.batch.num_rows(), 4);
+        assert_eq!(raw.batch.num_rows(), 5);
         let keys = raw.keys.unwrap();
-        assert_eq!(keys[0], vec!["a", "b", "c"]);
+        assert_eq!(&keys[0][..], ["a", "b", "c"]);
+        assert!(keys[1].is_empty());
+        // Consecutive records with the same keys share one list.
+        assert_eq!(&keys[3][..], ["b"]);
+        assert!(Arc::ptr_eq(&keys[3], &keys[4]));
         let codes: Vec<_> = raw
             .violations
             .iter()

@@ -16,7 +16,7 @@ use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
 use super::files::{load_manifests, LoadedManifest};
-use super::replace::ManifestStager;
+use super::replace::{swap_or_retry, ManifestStager, Swapped};
 use super::swap::MetadataSwap;
 use super::MaintenanceError;
 
@@ -105,30 +105,11 @@ pub async fn rewrite_manifests(
             return Ok(report);
         }
         let staged = stage(&table, &base, &manifests, &groups, per_manifest).await?;
-        match swap
-            .commit(&table, staged.requirements, staged.updates)
-            .await
+        if let Swapped::Committed(id) =
+            swap_or_retry(&table, swap, staged, &mut delays, ident, report.attempts).await?
         {
-            Ok(()) => {
-                report.snapshot_id = Some(staged.snapshot_id);
-                return Ok(report);
-            }
-            Err(e) => {
-                for f in &staged.written {
-                    let _ = table.file_io().delete(f).await;
-                }
-                if !e.is_conflict() {
-                    return Err(e.into());
-                }
-                let Some(delay) = delays.next() else {
-                    return Err(MaintenanceError::Exhausted {
-                        table: ident.to_string(),
-                        attempts: report.attempts,
-                        last: e.to_string(),
-                    });
-                };
-                tokio::time::sleep(delay).await;
-            }
+            report.snapshot_id = Some(id);
+            return Ok(report);
         }
     }
 }

@@ -100,34 +100,13 @@ pub async fn commit_replace(
             break table.file_io().clone();
         }
         let staged = stage(&table, &base, &manifests, groups, &keep).await?;
-        match swap
-            .commit(&table, staged.requirements, staged.updates)
-            .await
+        if let Swapped::Committed(id) =
+            swap_or_retry(&table, swap, staged, &mut delays, ident, outcome.attempts).await?
         {
-            Ok(()) => {
-                outcome.snapshot_id = Some(staged.snapshot_id);
-                outcome.committed = keep;
-                outcome.dropped = drop;
-                break table.file_io().clone();
-            }
-            Err(e) => {
-                // The staged manifests are referenced by nothing: remove them.
-                for f in &staged.written {
-                    let _ = table.file_io().delete(f).await;
-                }
-                if !e.is_conflict() {
-                    return Err(e.into());
-                }
-                let Some(delay) = delays.next() else {
-                    return Err(MaintenanceError::Exhausted {
-                        table: ident.to_string(),
-                        attempts: outcome.attempts,
-                        last: e.to_string(),
-                    });
-                };
-                tracing::warn!(table = %ident, attempt = outcome.attempts, delay_ms = delay.as_millis() as u64, error = %e, "replace conflict; retrying");
-                tokio::time::sleep(delay).await;
-            }
+            outcome.snapshot_id = Some(id);
+            outcome.committed = keep;
+            outcome.dropped = drop;
+            break table.file_io().clone();
         }
     };
     // New files of dropped groups were never committed: they would only become orphans.
@@ -137,6 +116,49 @@ pub async fn commit_replace(
         }
     }
     Ok(outcome)
+}
+
+/// What [`swap_or_retry`] did.
+pub(super) enum Swapped {
+    /// The snapshot is the table's current one.
+    Committed(i64),
+    /// A concurrent commit won: reload and stage again (the pause is taken).
+    Retry,
+}
+
+/// Swaps a staged snapshot in. On failure its files are removed (nothing references them);
+/// a conflict pauses per the policy's next delay and asks for another attempt, until the delays
+/// run out.
+pub(super) async fn swap_or_retry(
+    table: &Table,
+    swap: &MetadataSwap,
+    staged: Staged,
+    delays: &mut backon::ExponentialBackoff,
+    ident: &TableIdent,
+    attempts: u32,
+) -> Result<Swapped, MaintenanceError> {
+    let Err(e) = swap
+        .commit(table, staged.requirements, staged.updates)
+        .await
+    else {
+        return Ok(Swapped::Committed(staged.snapshot_id));
+    };
+    for f in &staged.written {
+        let _ = table.file_io().delete(f).await;
+    }
+    if !e.is_conflict() {
+        return Err(e.into());
+    }
+    let Some(delay) = delays.next() else {
+        return Err(MaintenanceError::Exhausted {
+            table: ident.to_string(),
+            attempts,
+            last: e.to_string(),
+        });
+    };
+    tracing::warn!(table = %ident, attempt = attempts, delay_ms = delay.as_millis() as u64, error = %e, "maintenance commit conflict; retrying");
+    tokio::time::sleep(delay).await;
+    Ok(Swapped::Retry)
 }
 
 /// A staged snapshot: its files are written, the catalog swap is still to come.
