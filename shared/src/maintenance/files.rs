@@ -33,6 +33,31 @@ pub struct LoadedManifest {
     pub entries: Vec<ManifestEntryRef>,
 }
 
+/// Where an entry came from, with what it inherits from its manifest filled in: what an
+/// `EXISTING` copy of it in a new manifest must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryOrigin {
+    /// The snapshot that added the file.
+    pub added_by: i64,
+    /// Its data sequence number.
+    pub sequence_number: i64,
+    /// Its file sequence number.
+    pub file_sequence_number: Option<i64>,
+}
+
+impl LoadedManifest {
+    /// `e`'s origin, inheriting the manifest's snapshot and sequence number where the entry
+    /// has none (entries written with "inherit" leave them unset).
+    pub fn origin(&self, e: &iceberg::spec::ManifestEntry) -> EntryOrigin {
+        let sequence_number = e.sequence_number.unwrap_or(self.file.sequence_number);
+        EntryOrigin {
+            added_by: e.snapshot_id.unwrap_or(self.file.added_snapshot_id),
+            sequence_number,
+            file_sequence_number: e.file_sequence_number.or(Some(sequence_number)),
+        }
+    }
+}
+
 /// Every manifest of `snapshot`, loaded.
 pub async fn load_manifests(
     table: &Table,

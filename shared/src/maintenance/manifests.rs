@@ -15,7 +15,7 @@ use iceberg::spec::{Literal, ManifestContentType, ManifestEntryRef, ManifestFile
 use iceberg::{Catalog, TableIdent};
 use serde::{Deserialize, Serialize};
 
-use super::files::{load_manifests, LoadedManifest};
+use super::files::{load_manifests, EntryOrigin, LoadedManifest};
 use super::replace::{swap_or_retry, ManifestStager, Swapped};
 use super::swap::MetadataSwap;
 use super::MaintenanceError;
@@ -61,10 +61,10 @@ pub struct RewriteManifestsReport {
     pub attempts: u32,
 }
 
-/// The live entries of one partition spec, in partition order.
+/// The live entries of one partition spec, in partition order, each with its origin.
 struct SpecEntries {
     spec_id: i32,
-    entries: Vec<ManifestEntryRef>,
+    entries: Vec<(ManifestEntryRef, EntryOrigin)>,
 }
 
 /// Rewrites the current snapshot's data manifests, clustered by partition.
@@ -134,11 +134,13 @@ async fn stage(
             .clone();
         for chunk in g.entries.chunks(per_manifest) {
             let mut writer = stager.writer(&spec)?;
-            for e in chunk {
-                let seq = e.sequence_number.unwrap_or(0);
-                let file_seq = e.file_sequence_number.or(Some(seq));
-                let added_by = e.snapshot_id.unwrap_or(base.snapshot_id());
-                writer.add_existing_file(e.data_file().clone(), added_by, seq, file_seq)?;
+            for (e, o) in chunk {
+                writer.add_existing_file(
+                    e.data_file().clone(),
+                    o.added_by,
+                    o.sequence_number,
+                    o.file_sequence_number,
+                )?;
             }
             new_manifests.push(writer.write_manifest_file().await?);
         }
@@ -172,7 +174,7 @@ fn entries_per_manifest(groups: &[SpecEntries], target: u64) -> usize {
     let (bytes, entries) = groups
         .iter()
         .flat_map(|g| g.entries.iter())
-        .fold((0u64, 0u64), |(b, n), e| {
+        .fold((0u64, 0u64), |(b, n), (e, _)| {
             (b + estimated_entry_bytes(e), n + 1)
         });
     let per_entry = bytes.checked_div(entries).unwrap_or(1).max(1);
@@ -202,24 +204,19 @@ pub fn estimated_entry_bytes(e: &iceberg::spec::ManifestEntry) -> u64 {
 
 /// The live entries of each partition spec, sorted by partition value.
 fn by_spec(data: &[&LoadedManifest]) -> Vec<SpecEntries> {
-    let mut specs: BTreeMap<i32, Vec<ManifestEntryRef>> = BTreeMap::new();
+    let mut specs: BTreeMap<i32, Vec<(ManifestEntryRef, EntryOrigin)>> = BTreeMap::new();
     for m in data {
-        let seq = m.file.sequence_number;
         for e in m.entries.iter().filter(|e| e.is_alive()) {
-            // An entry inheriting its sequence number takes the manifest's, explicitly.
-            let mut e = e.as_ref().clone();
-            e.sequence_number = e.sequence_number.or(Some(seq));
-            e.snapshot_id = e.snapshot_id.or(Some(m.file.added_snapshot_id));
             specs
                 .entry(m.file.partition_spec_id)
                 .or_default()
-                .push(std::sync::Arc::new(e));
+                .push((e.clone(), m.origin(e)));
         }
     }
     specs
         .into_iter()
         .map(|(spec_id, mut entries)| {
-            entries.sort_by(|a, b| {
+            entries.sort_by(|(a, _), (b, _)| {
                 partition_cmp(a.data_file().partition(), b.data_file().partition())
                     .then_with(|| a.file_path().cmp(b.file_path()))
             });

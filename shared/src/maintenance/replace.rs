@@ -275,16 +275,19 @@ impl<'a> ManifestStager<'a> {
             .clone();
         let mut writer = self.writer(&spec)?;
         for e in m.entries.iter().filter(|e| e.is_alive()) {
-            let seq = e.sequence_number.unwrap_or(m.file.sequence_number);
-            let file_seq = e.file_sequence_number.or(Some(seq));
+            let o = m.origin(e);
             let df = e.data_file().clone();
             if removed.contains(e.file_path()) {
                 self.summary
                     .remove_file(&df, self.schema.clone(), spec.clone());
-                writer.add_delete_file(df, seq, file_seq)?;
+                writer.add_delete_file(df, o.sequence_number, o.file_sequence_number)?;
             } else {
-                let added_by = e.snapshot_id.unwrap_or(m.file.added_snapshot_id);
-                writer.add_existing_file(df, added_by, seq, file_seq)?;
+                writer.add_existing_file(
+                    df,
+                    o.added_by,
+                    o.sequence_number,
+                    o.file_sequence_number,
+                )?;
             }
         }
         Ok(writer.write_manifest_file().await?)

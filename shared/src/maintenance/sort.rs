@@ -449,11 +449,8 @@ impl ExternalSorter {
         if self.runs.is_empty() {
             // Everything fit in memory: gather and write the sorted rows chunk by chunk.
             let order = self.sorted_order()?;
-            for chunk in order.chunks(MERGE_BATCH_ROWS * 8) {
-                let batch = self.sorted_chunks(chunk, chunk.len()).next().transpose()?;
-                if let Some(batch) = batch {
-                    sink.write(batch).await?;
-                }
+            for batch in self.sorted_chunks(&order, MERGE_BATCH_ROWS * 8) {
+                sink.write(batch?).await?;
             }
             return Ok(());
         }
