@@ -170,15 +170,7 @@ fn text_loss(
             } else {
                 f64::from(typed.as_primitive::<Float32Type>().value(i))
             };
-            let lower = s.trim().to_ascii_lowercase();
-            let literal = lower.contains("inf") || lower.contains("nan");
-            if v.is_infinite() && !literal {
-                Some((ErrorCode::LossyValue, format!("is out of range for {target}")))
-            } else if v == 0.0 && has_nonzero_mantissa(&lower) {
-                Some((ErrorCode::LossyValue, format!("is too small for {target} (it would become 0)")))
-            } else {
-                None
-            }
+            float_text_loss(s, v, target)
         }
         DataType::Timestamp(unit, tz) => {
             if has_leap_second(s) {
@@ -214,6 +206,23 @@ fn text_loss(
         }
         _ => None,
     }
+}
+
+/// Why float text `s`, parsed to `v`, is not stored exactly: overflowed to infinity (unless it
+/// says infinity or NaN) or underflowed to zero (unless it says zero).
+pub(crate) fn float_text_loss(s: &str, v: f64, target: &DataType) -> Option<(ErrorCode, String)> {
+    if v.is_infinite() {
+        let lower = s.trim().to_ascii_lowercase();
+        if !(lower.contains("inf") || lower.contains("nan")) {
+            return Some((ErrorCode::LossyValue, format!("is out of range for {target}")));
+        }
+    } else if v == 0.0 && has_nonzero_mantissa(&s.trim().to_ascii_lowercase()) {
+        return Some((
+            ErrorCode::LossyValue,
+            format!("is too small for {target} (it would become 0)"),
+        ));
+    }
+    None
 }
 
 fn fraction_loss(s: &str, unit: &TimeUnit) -> Option<(ErrorCode, String)> {

@@ -380,6 +380,72 @@ async fn values_are_stored_exactly_or_quarantined_with_a_code() {
     assert_eq!(codes.len(), 7);
 }
 
+/// CSV columns whose every value parses exactly are built straight into their types (the fast
+/// path): the stored values are what the text path stores, and a row the contract rejects is
+/// quarantined with its values as written (`+0`, `-0.10`, the offset), not as re-formatted.
+#[tokio::test]
+async fn typed_csv_batches_store_what_the_text_path_stores_and_quarantine_text_as_written() {
+    let env = TestEnv::new(&[(
+        "fast",
+        spec(
+            "fast",
+            "fast/",
+            "[[contract.rules]]\nname = \"qty_positive\"\nsql = \"qty >= 1\"",
+            &[
+                ("id", "long"),
+                ("qty", "int"),
+                ("amount", "decimal(10,2)"),
+                ("ts", "timestamptz"),
+                ("ok", "boolean"),
+            ],
+        ),
+    )]);
+    let csv = "id,qty,amount,ts,ok\n\
+        1,2,1.5,2026-01-01 10:00:00,true\n\
+        2,+0,-0.10,2026-01-01T10:00:00+02:00,1\n\
+        3,5,007.25,2026-01-01T10:00:00.5Z,false\n";
+    let key = env.key("fast/", "x.csv");
+    env.put_raw(&key, csv.as_bytes().to_vec()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_accounted(&r);
+    assert_eq!((r.rows_written, r.rows_quarantined), (2, 1), "{r:?}");
+    let b = table_batches(&env, "fast").await;
+    let mut rows: Vec<(i64, i128, i64, bool)> = Vec::new();
+    for batch in &b {
+        let col = |n: &str| batch.column_by_name(n).unwrap().clone();
+        let (id, am, ts, ok) = (col("id"), col("amount"), col("ts"), col("ok"));
+        for i in 0..batch.num_rows() {
+            rows.push((
+                id.as_primitive::<Int64Type>().value(i),
+                am.as_primitive::<Decimal128Type>().value(i),
+                ts.as_primitive::<TimestampMicrosecondType>().value(i),
+                ok.as_boolean().value(i),
+            ));
+        }
+    }
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            (1, 150, 1_767_261_600_000_000, true),
+            (3, 725, 1_767_261_600_500_000, false)
+        ]
+    );
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!((q[0].0, q[0].2.as_str()), (Some(2), "rule_failed"));
+    let raw: serde_json::Value = serde_json::from_str(q[0].3.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        raw,
+        serde_json::json!({"id": "2", "qty": "+0", "amount": "-0.10",
+            "ts": "2026-01-01T10:00:00+02:00", "ok": "1"})
+    );
+}
+
 #[tokio::test]
 async fn a_renamed_header_refuses_the_object_instead_of_nulling_a_column() {
     let env = TestEnv::new(&[(

@@ -405,6 +405,13 @@ impl ColumnContract {
         &self.name
     }
 
+    /// The column's type when its text needs no option to parse (no formats, epoch or nested
+    /// JSON): the CSV fast path may build it straight from the text.
+    pub(crate) fn plain_text_type(&self) -> Option<&DataType> {
+        (self.nested.is_none() && self.formats.is_empty() && self.epoch.is_none())
+            .then_some(&self.data_type)
+    }
+
     /// Converts `raw` to the column type; a value that does not convert becomes null and its row
     /// gets an `invalid_type` violation in `out` (unless the row already has one).
     pub fn coerce(

@@ -309,6 +309,21 @@ impl Conformer {
         }
     }
 
+    /// What each of a CSV object's `columns` is decoded as: the table type where the column's
+    /// contract parses plain text (no formats, epoch or nested JSON), else text.
+    pub(crate) fn csv_targets(&self, columns: usize) -> Vec<super::csv_typed::Target> {
+        use super::csv_typed::Target;
+        let mut targets = vec![Target::Text; columns];
+        for (source, contract) in self.sources.iter().zip(&self.contract.columns) {
+            if let (Some(j), Some(t)) = (source, contract.plain_text_type()) {
+                if let Some(slot) = targets.get_mut(*j) {
+                    *slot = Target::for_type(t);
+                }
+            }
+        }
+        targets
+    }
+
     /// Conforms `raw`; `records_before` numbers the records.
     pub fn conform(
         &mut self,
@@ -463,11 +478,12 @@ fn rejected_rows(
             Some(text) => text,
             None => {
                 let mut obj = serde_json::Map::new();
-                for ((name, fmt), col) in names.iter().zip(&formatters).zip(batch.columns()) {
-                    let value = if col.is_null(i) {
-                        serde_json::Value::Null
-                    } else {
-                        fmt.value(i).to_string().into()
+                let columns = names.iter().zip(&formatters).zip(batch.columns());
+                for (j, ((name, fmt), col)) in columns.enumerate() {
+                    let value = match &raw.texts {
+                        _ if col.is_null(i) => serde_json::Value::Null,
+                        Some(texts) => texts.field(i, j).into(),
+                        None => fmt.value(i).to_string().into(),
                     };
                     obj.insert(name.clone(), value);
                 }
@@ -643,6 +659,7 @@ mod tests {
                     .collect(),
             ),
             violations: vec![None, None],
+            texts: None,
         };
         let s = spec("");
         let mut c = Conformer::new(table(&s), &cols, &cols, "s3://b/k".into(), &s).unwrap();

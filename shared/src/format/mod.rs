@@ -4,6 +4,7 @@
 mod avro_input;
 mod conform;
 mod csv_recovery;
+mod csv_typed;
 pub(crate) mod parquet_input;
 pub mod profile;
 mod text;
@@ -42,6 +43,9 @@ pub struct RawBatch {
     pub keys: Option<Vec<RecordKeys>>,
     /// A violation found while decoding the record (empty: none).
     pub violations: Vec<Option<Violation>>,
+    /// The records' field texts when some columns were built typed (CSV fast path): quarantined
+    /// rows show the values as written.
+    pub(crate) texts: Option<Arc<csv_typed::RecordTexts>>,
 }
 
 impl RawBatch {
@@ -52,6 +56,7 @@ impl RawBatch {
             raw: None,
             keys: None,
             violations: Vec::new(),
+            texts: None,
         }
     }
 }
@@ -368,6 +373,10 @@ impl ObjectDecoder {
         all_columns.extend(unknown_nested(&inner, &table_schema));
         let conformer =
             Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
+        let mut inner = inner;
+        if let DecoderKind::Text(d) = &mut inner {
+            d.set_targets(conformer.csv_targets(file_columns.len()));
+        }
         Ok(Self {
             inner,
             conformer,
@@ -405,6 +414,10 @@ impl ObjectDecoder {
     /// nested ones too; CSV: read through only when the header has columns the table lacks).
     pub async fn observe(mut self) -> Result<Observed, FormatError> {
         use crate::infer::Seen;
+        if let DecoderKind::Text(d) = &mut self.inner {
+            // Every value is looked at as text.
+            d.set_targets(Vec::new());
+        }
         if let Some(schema) = self.inner.file_schema() {
             let columns = schema
                 .fields()

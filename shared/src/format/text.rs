@@ -24,6 +24,7 @@ use crate::spec::{CsvOptions, TableSpec};
 use crate::violation::{ErrorCode, Violation};
 
 use super::csv_recovery;
+use super::csv_typed::{self, CsvRecords, NullRule, Target};
 
 const READ_BUFFER: usize = 1 << 20;
 /// CSV cells (rows × columns) one batch may hold: arrow-csv sizes its buffers by both, so a wide
@@ -33,7 +34,7 @@ const MAX_BATCH_CELLS: usize = 1 << 22;
 const MAX_JSON_BATCH_BYTES: usize = 32 << 20;
 
 enum Kind {
-    Csv(Box<arrow_csv::reader::Decoder>),
+    Csv(Box<CsvRecords>),
     Json(Box<JsonLines>),
 }
 
@@ -47,6 +48,9 @@ pub(super) struct TextDecoder {
     limits: Limits,
     /// CSV only: what row-level recovery needs.
     csv: Option<CsvBatch>,
+    /// CSV only: what each column is built as (empty: all text).
+    targets: Vec<Target>,
+    nulls: NullRule,
 }
 
 /// The CSV batch being decoded: its bytes (replayed record by record if arrow-csv refuses it),
@@ -179,6 +183,7 @@ impl TextDecoder {
         skip_bom(&mut reader).await.map_err(read_err)?;
 
         let mut csv = None;
+        let nulls = NullRule::new(&spec.csv);
         let (kind, columns) = match fmt.format {
             InputFormat::Csv => {
                 let opts = &spec.csv;
@@ -228,12 +233,14 @@ impl TextDecoder {
                     )));
                 }
                 let rows = batch_rows.min((MAX_BATCH_CELLS / columns.len().max(1)).max(1));
-                let decoder = csv_builder(file_schema(&columns), opts, rows)
-                    .map_err(|message| FormatError::Unsupported {
+                // Refuses what arrow-csv refuses (non-ASCII delimiter or quote), before reading.
+                csv_builder(file_schema(&columns), opts, rows).map_err(|message| {
+                    FormatError::Unsupported {
                         object: object.to_string(),
                         message,
-                    })?
-                    .build_decoder();
+                    }
+                })?;
+                let decoder = CsvRecords::new(opts, columns.len(), rows);
                 csv = Some(CsvBatch {
                     opts: opts.clone(),
                     schema: file_schema(&columns),
@@ -270,7 +277,14 @@ impl TextDecoder {
             done: false,
             limits,
             csv,
+            targets: Vec::new(),
+            nulls,
         })
+    }
+
+    /// What each CSV column is built as from now on (empty: all text).
+    pub(super) fn set_targets(&mut self, targets: Vec<Target>) {
+        self.targets = targets;
     }
 
     /// Column names as they appear in the object (for JSON lines: the table's columns; the keys
@@ -354,12 +368,23 @@ impl TextDecoder {
         let Kind::Csv(d) = &mut self.kind else {
             return Ok(None);
         };
-        match d.flush() {
+        let built = d.flush().and_then(|texts| {
+            texts
+                .map(|t| {
+                    csv_typed::build_batch(&t, &self.columns, &self.targets, &self.nulls)
+                        .map(|(batch, typed)| (batch, (typed > 0).then(|| Arc::new(t))))
+                })
+                .transpose()
+        });
+        match built {
             Ok(b) => {
                 if let Some(st) = &mut self.csv {
                     st.flushed();
                 }
-                Ok(b.filter(|b| b.num_rows() > 0).map(RawBatch::plain))
+                Ok(b.filter(|(b, _)| b.num_rows() > 0).map(|(batch, texts)| RawBatch {
+                    texts,
+                    ..RawBatch::plain(batch)
+                }))
             }
             Err(_) => self.recover(records_before, 0).await,
         }
@@ -383,13 +408,7 @@ impl TextDecoder {
         let (schema, rows) = (st.schema.clone(), st.rows);
         let mut line = st.lines_before;
         let pending = std::mem::take(&mut st.bytes);
-        let fresh = csv_builder(schema.clone(), &opts, rows)
-            .map_err(|message| FormatError::Unsupported {
-                object: self.object.clone(),
-                message,
-            })?
-            .build_decoder();
-        self.kind = Kind::Csv(Box::new(fresh));
+        self.kind = Kind::Csv(Box::new(CsvRecords::new(&opts, schema.fields().len(), rows)));
         let mut splitter = csv_recovery::RecordSplitter::new(&opts);
         let mut replay = Replay {
             pending,
@@ -595,6 +614,7 @@ impl JsonLines {
             raw: Some(lines.into_iter().map(Some).collect()),
             keys: Some(keys),
             violations,
+            texts: None,
         })
     }
 
@@ -1056,6 +1076,7 @@ fn recovered_batch(
         raw: Some(raw),
         keys: None,
         violations,
+        texts: None,
     })
 }
 
