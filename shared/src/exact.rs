@@ -214,7 +214,10 @@ pub(crate) fn float_text_loss(s: &str, v: f64, target: &DataType) -> Option<(Err
     if v.is_infinite() {
         let lower = s.trim().to_ascii_lowercase();
         if !(lower.contains("inf") || lower.contains("nan")) {
-            return Some((ErrorCode::LossyValue, format!("is out of range for {target}")));
+            return Some((
+                ErrorCode::LossyValue,
+                format!("is out of range for {target}"),
+            ));
         }
     } else if v == 0.0 && has_nonzero_mantissa(&s.trim().to_ascii_lowercase()) {
         return Some((

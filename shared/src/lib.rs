@@ -16,6 +16,7 @@ pub mod contract;
 pub mod encoding;
 pub mod event;
 pub mod exact;
+pub mod exact_parse;
 pub mod format;
 pub mod infer;
 pub mod ingest;

@@ -438,6 +438,13 @@ impl ColumnContract {
         if raw.data_type() == &self.data_type {
             return Ok(raw);
         }
+        // Common case: every value parses exactly in one pass (no cast, no re-scan for loss).
+        if let (Some(text), Some(target)) = (raw.as_string_opt::<i32>(), self.plain_text_type()) {
+            let value = |i: usize| text.is_valid(i).then(|| text.value(i));
+            if let Some(typed) = crate::exact_parse::parse_column(text.len(), value, target) {
+                return Ok(typed);
+            }
+        }
         // Some casts fail the whole array for one bad value (e.g. a leap second in a time):
         // then each value is cast alone, so only its row is set aside.
         let mut typed = match (&self.data_type, raw.as_string_opt::<i32>()) {

@@ -311,8 +311,8 @@ impl Conformer {
 
     /// What each of a CSV object's `columns` is decoded as: the table type where the column's
     /// contract parses plain text (no formats, epoch or nested JSON), else text.
-    pub(crate) fn csv_targets(&self, columns: usize) -> Vec<super::csv_typed::Target> {
-        use super::csv_typed::Target;
+    pub(crate) fn csv_targets(&self, columns: usize) -> Vec<super::csv_records::Target> {
+        use super::csv_records::Target;
         let mut targets = vec![Target::Text; columns];
         for (source, contract) in self.sources.iter().zip(&self.contract.columns) {
             if let (Some(j), Some(t)) = (source, contract.plain_text_type()) {

@@ -3,8 +3,8 @@
 
 mod avro_input;
 mod conform;
+mod csv_records;
 mod csv_recovery;
-mod csv_typed;
 pub(crate) mod parquet_input;
 pub mod profile;
 mod text;
@@ -45,7 +45,7 @@ pub struct RawBatch {
     pub violations: Vec<Option<Violation>>,
     /// The records' field texts when some columns were built typed (CSV fast path): quarantined
     /// rows show the values as written.
-    pub(crate) texts: Option<Arc<csv_typed::RecordTexts>>,
+    pub(crate) texts: Option<Arc<csv_records::RecordTexts>>,
 }
 
 impl RawBatch {

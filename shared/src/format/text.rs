@@ -23,8 +23,8 @@ use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
 use crate::violation::{ErrorCode, Violation};
 
+use super::csv_records::{self, CsvRecords, NullRule, Target};
 use super::csv_recovery;
-use super::csv_typed::{self, CsvRecords, NullRule, Target};
 
 const READ_BUFFER: usize = 1 << 20;
 /// CSV cells (rows × columns) one batch may hold: arrow-csv sizes its buffers by both, so a wide
@@ -371,7 +371,7 @@ impl TextDecoder {
         let built = d.flush().and_then(|texts| {
             texts
                 .map(|t| {
-                    csv_typed::build_batch(&t, &self.columns, &self.targets, &self.nulls)
+                    csv_records::build_batch(&t, &self.columns, &self.targets, &self.nulls)
                         .map(|(batch, typed)| (batch, (typed > 0).then(|| Arc::new(t))))
                 })
                 .transpose()
@@ -381,10 +381,11 @@ impl TextDecoder {
                 if let Some(st) = &mut self.csv {
                     st.flushed();
                 }
-                Ok(b.filter(|(b, _)| b.num_rows() > 0).map(|(batch, texts)| RawBatch {
-                    texts,
-                    ..RawBatch::plain(batch)
-                }))
+                Ok(b.filter(|(b, _)| b.num_rows() > 0)
+                    .map(|(batch, texts)| RawBatch {
+                        texts,
+                        ..RawBatch::plain(batch)
+                    }))
             }
             Err(_) => self.recover(records_before, 0).await,
         }
@@ -408,7 +409,11 @@ impl TextDecoder {
         let (schema, rows) = (st.schema.clone(), st.rows);
         let mut line = st.lines_before;
         let pending = std::mem::take(&mut st.bytes);
-        self.kind = Kind::Csv(Box::new(CsvRecords::new(&opts, schema.fields().len(), rows)));
+        self.kind = Kind::Csv(Box::new(CsvRecords::new(
+            &opts,
+            schema.fields().len(),
+            rows,
+        )));
         let mut splitter = csv_recovery::RecordSplitter::new(&opts);
         let mut replay = Replay {
             pending,
