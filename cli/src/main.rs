@@ -59,6 +59,15 @@ enum Command {
     Gen(gen::GenArgs),
     /// Commit throughput: queue mode (batched) against direct mode, same run.
     BenchCommit(bench_commit::BenchArgs),
+    /// Read throughput of one object as ingest reads it: one GET stream, or ranged GETs with
+    /// read-ahead (`FLOE_READ_AHEAD_BYTES`, or the flag); prints bytes, seconds and MB/s as JSON.
+    BenchRead {
+        /// The object, s3://bucket/key.
+        url: String,
+        /// Read-ahead budget in bytes (0: one GET stream); default `FLOE_READ_AHEAD_BYTES`.
+        #[arg(long)]
+        read_ahead_bytes: Option<u64>,
+    },
     /// Table specs: infer one from sample objects.
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -316,6 +325,10 @@ async fn run(command: Command) -> Result<ExitCode> {
             bench_commit::run(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::BenchRead {
+            url,
+            read_ahead_bytes,
+        } => bench_read(&url, read_ahead_bytes).await,
         Command::Gen(args) => {
             gen::run(&args)?;
             Ok(ExitCode::SUCCESS)
@@ -478,6 +491,42 @@ async fn put(config: &Config, file: &str, url: &str) -> Result<u64> {
     }
     writer.finish().await?;
     Ok(total)
+}
+
+/// `floe bench-read`: one object read to the end as the text decoders read it.
+async fn bench_read(url: &str, read_ahead_bytes: Option<u64>) -> anyhow::Result<ExitCode> {
+    use tokio::io::AsyncReadExt;
+    let config = Config::from_env()?;
+    let (bucket, key) = floe::source::split_s3_url(url)
+        .ok_or_else(|| anyhow::anyhow!("`{url}` is not an s3://bucket/key URL"))?;
+    let landing = floe::landing::Landing::new(&config.s3).await;
+    let mut object = floe::source::ObjectRef::new(bucket, key);
+    let meta = landing.head(&object).await?;
+    (object.etag, object.size) = (meta.etag, Some(meta.size));
+    let budget = read_ahead_bytes.unwrap_or(config.limits.read_ahead_bytes);
+    let started = std::time::Instant::now();
+    let mut body = floe::format::open_raw(&landing, &object, budget).await?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = body.reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "bytes": bytes,
+            "secs": secs,
+            "mb_s": bytes as f64 / 1e6 / secs,
+            "read_ahead_bytes": budget,
+            "ranged_parts": body.ranged_parts,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -192,6 +192,10 @@ pub struct Limits {
     pub max_files_per_object: usize,
     /// `FLOE_MAX_COLUMNS`: columns an object may have (default 10,000).
     pub max_columns: usize,
+    /// `FLOE_READ_AHEAD_BYTES`: bytes of a large CSV, JSON-lines or Avro object fetched ahead
+    /// as ranged GETs of 8 MiB on their own tasks (default 16 MiB: two in flight; below 8 MiB,
+    /// one GET stream).
+    pub read_ahead_bytes: u64,
 }
 
 impl Default for Limits {
@@ -201,6 +205,7 @@ impl Default for Limits {
             max_decompressed_bytes: 20 << 30,
             max_files_per_object: 1_000,
             max_columns: 10_000,
+            read_ahead_bytes: 16 << 20,
         }
     }
 }
@@ -735,6 +740,13 @@ fn limits_section(
             get("FLOE_MAX_COLUMNS"),
             d.max_columns,
             1..=1_000_000,
+        ),
+        read_ahead_bytes: parse_num(
+            problems,
+            "FLOE_READ_AHEAD_BYTES",
+            get("FLOE_READ_AHEAD_BYTES"),
+            d.read_ahead_bytes,
+            0..=(1u64 << 30),
         ),
     }
 }

@@ -21,6 +21,7 @@ mod integrity;
 mod maintenance;
 mod manifests;
 mod nested;
+mod read_ahead;
 mod register;
 mod replay;
 mod s3tables;

@@ -9,10 +9,10 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
 use tokio::sync::{mpsc, oneshot};
 
+use super::body::RawBody;
 use super::text::{inflated_reader, read_failure};
 use super::{Compression, FormatError, InputFormat, RawBatch};
 use crate::config::Limits;
-use crate::landing::LandingBody;
 
 /// Streams record batches out of an Avro object container file.
 pub(super) struct AvroDecoder {
@@ -27,7 +27,7 @@ pub(super) struct AvroDecoder {
 
 impl AvroDecoder {
     pub(super) async fn open(
-        body: LandingBody,
+        body: RawBody,
         compression: Compression,
         table_schema: &SchemaRef,
         batch_rows: usize,

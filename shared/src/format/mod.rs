@@ -2,6 +2,7 @@
 //! batches in the table's schema, streamed batch by batch so memory does not grow with object size.
 
 mod avro_input;
+mod body;
 mod conform;
 mod csv_records;
 mod csv_recovery;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 
 pub use crate::contract::nullable as nullable_schema;
+pub use body::{open as open_raw, RawBody, PART_BYTES};
 pub use conform::{Conformed, Conformer, RejectedRow, RowCounts};
 
 use crate::config::Limits;
@@ -253,7 +255,7 @@ async fn open_text(
     limits: Limits,
 ) -> Result<text::TextDecoder, FormatError> {
     let name = object.url();
-    let body = landing.get(object, None).await?;
+    let body = body::open(landing, object, limits.read_ahead_bytes).await?;
     if fmt.compression == Compression::None && object.content_encoding.is_none() {
         if let Some(enc) = &body.content_encoding {
             fmt.compression =
@@ -317,7 +319,7 @@ impl ObjectDecoder {
                 object: name.clone(),
                 message,
             })?;
-        let (inner, file_columns) = match fmt.format {
+        let (mut inner, file_columns) = match fmt.format {
             InputFormat::Parquet => {
                 let size = match object.size {
                     Some(s) => s,
@@ -337,7 +339,7 @@ impl ObjectDecoder {
                 (DecoderKind::Parquet(Box::new(d)), cols)
             }
             InputFormat::Avro => {
-                let body = landing.get(object, None).await?;
+                let body = body::open(&landing, object, limits.read_ahead_bytes).await?;
                 let d = avro_input::AvroDecoder::open(
                     body,
                     fmt.compression,
@@ -373,7 +375,6 @@ impl ObjectDecoder {
         all_columns.extend(unknown_nested(&inner, &table_schema));
         let conformer =
             Conformer::with_contract(contract, &all_columns, &file_columns, name, spec)?;
-        let mut inner = inner;
         if let DecoderKind::Text(d) = &mut inner {
             d.set_targets(conformer.csv_targets(file_columns.len()));
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
+use super::body::RawBody;
 use super::csv_recovery::RecordSplitter;
 use super::text::{inflated_reader, read_failure, read_header, HeaderError};
 use super::{FormatError, InputFormat, ObjectFormat};
@@ -63,7 +64,7 @@ pub async fn profile_object(
             Ok(typed_profile(builder.schema(), rows))
         }
         InputFormat::Avro => {
-            let body = landing.get(object, None).await?;
+            let body = RawBody::whole(landing.get(object, None).await?);
             let empty = Arc::new(arrow_schema::Schema::empty());
             let d = super::avro_input::AvroDecoder::open(
                 body,
@@ -77,12 +78,12 @@ pub async fn profile_object(
             Ok(typed_profile(&d.file_schema(), 0))
         }
         InputFormat::Csv => {
-            let body = landing.get(object, None).await?;
+            let body = RawBody::whole(landing.get(object, None).await?);
             let reader = inflated_reader(body, fmt.compression, limits);
             profile_csv(reader, &name, csv, limits, max_records).await
         }
         InputFormat::JsonLines => {
-            let body = landing.get(object, None).await?;
+            let body = RawBody::whole(landing.get(object, None).await?);
             let reader = inflated_reader(body, fmt.compression, limits);
             profile_json_lines(reader, &name, limits, max_records).await
         }

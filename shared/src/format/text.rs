@@ -19,10 +19,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
 use super::{Compression, FormatError, InputFormat, ObjectFormat, RawBatch, RecordKeys};
 use crate::config::Limits;
-use crate::landing::LandingBody;
 use crate::spec::{CsvOptions, TableSpec};
 use crate::violation::{ErrorCode, Violation};
 
+use super::body::{NetworkError, RawBody};
 use super::csv_records::{self, CsvRecords, NullRule, Target};
 use super::csv_recovery;
 
@@ -81,11 +81,11 @@ impl CsvBatch {
 /// The object's bytes, decompressed (gzip/zstd), buffered, counted against
 /// `FLOE_MAX_DECOMPRESSED_BYTES`; body errors are tagged as network errors (retryable).
 pub(super) fn inflated_reader(
-    body: LandingBody,
+    body: RawBody,
     compression: Compression,
     limits: Limits,
 ) -> Pin<Box<dyn AsyncBufRead + Send>> {
-    let raw = Tagged(body.body.into_async_read());
+    let raw = body.reader;
     let inflated: Pin<Box<dyn AsyncRead + Send>> = match compression {
         Compression::None => Box::pin(raw),
         Compression::Gzip => {
@@ -103,16 +103,6 @@ pub(super) fn inflated_reader(
     Box::pin(BufReader::with_capacity(READ_BUFFER, counted))
 }
 
-/// A body error from the network (retryable), as opposed to corrupt compressed data.
-#[derive(Debug)]
-struct NetworkError(String);
-impl std::fmt::Display for NetworkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for NetworkError {}
-
 /// The decompressed size passed `FLOE_MAX_DECOMPRESSED_BYTES`.
 #[derive(Debug)]
 struct TooLarge(u64);
@@ -126,23 +116,6 @@ impl std::fmt::Display for TooLarge {
     }
 }
 impl std::error::Error for TooLarge {}
-
-/// Tags errors of the raw body as network errors.
-struct Tagged<R>(R);
-impl<R: AsyncRead + Unpin> AsyncRead for Tagged<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match Pin::new(&mut self.0).poll_read(cx, buf) {
-            Poll::Ready(Err(e)) => {
-                Poll::Ready(Err(std::io::Error::other(NetworkError(e.to_string()))))
-            }
-            other => other,
-        }
-    }
-}
 
 /// Counts decompressed bytes and fails past the limit.
 struct Counted<R> {
@@ -170,7 +143,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counted<R> {
 
 impl TextDecoder {
     pub(super) async fn open(
-        body: LandingBody,
+        body: RawBody,
         fmt: ObjectFormat,
         spec: &TableSpec,
         table_schema: &SchemaRef,
