@@ -30,13 +30,16 @@ lint:
 bench:
 	scripts/bench.sh
 
-## package: release zips for Lambda (arm64, provided.al2023)
+## package: release zips for Lambda (arm64, provided.al2023); CATALOG=sql|rest|glue|s3tables links
+## only that catalog (the deployment's `catalog_type`), unset links all four
+CATALOG ?=
+PACKAGE_FEATURES = $(if $(CATALOG),--no-default-features --features catalog-$(CATALOG),)
 package:
 	# Built one at a time so the DataFusion engine (validate's `checks` feature) stays out of ingest.
-	cargo lambda build --release --arm64 --output-format zip -p ingest
-	cargo lambda build --release --arm64 --output-format zip -p validate
-	cargo lambda build --release --arm64 --output-format zip -p commit
-	cargo lambda build --release --arm64 --output-format zip -p compact
+	cargo lambda build --release --arm64 --output-format zip -p ingest $(PACKAGE_FEATURES)
+	cargo lambda build --release --arm64 --output-format zip -p validate $(PACKAGE_FEATURES)
+	cargo lambda build --release --arm64 --output-format zip -p commit $(PACKAGE_FEATURES)
+	cargo lambda build --release --arm64 --output-format zip -p compact $(PACKAGE_FEATURES)
 	scripts/check-zips.sh
 
 ## infra-prefixes: regenerate the trigger prefixes Terraform filters by, from tables/*.toml

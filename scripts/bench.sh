@@ -56,6 +56,9 @@ echo
 echo "==> scaling: CSV ingest on 1 and 2 cores (write pipeline on/off) vs DuckDB threads=1/2"
 "$venv/bin/python" "$here/bench_scaling.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo
+echo "==> reads: one large object as one GET stream vs ranged GETs with read-ahead (floe bench-read), and pyarrow"
+"$venv/bin/python" "$here/bench_read.py" --floe "$CARGO_TARGET_DIR/release/floe"
+echo
 echo "==> compaction: 200 small data files rewritten (floe maintain) vs pyarrow read+write of the same files"
 "$venv/bin/python" "$here/bench_compact.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo "==> compaction: 200 files x 10,000 rows (~50 MB, 2 M rows) into one, vs DuckDB threads=1 and pyarrow"

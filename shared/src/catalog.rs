@@ -6,11 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use iceberg::io::{LocalFsStorageFactory, StorageFactory};
-use iceberg::{Catalog, CatalogBuilder};
-use iceberg_catalog_glue::GlueCatalogBuilder;
-use iceberg_catalog_rest::RestCatalogBuilder;
-use iceberg_catalog_s3tables::S3TablesCatalogBuilder;
-use iceberg_catalog_sql::SqlCatalogBuilder;
+use iceberg::Catalog;
+#[cfg(any(
+    feature = "catalog-sql",
+    feature = "catalog-rest",
+    feature = "catalog-glue",
+    feature = "catalog-s3tables"
+))]
+use iceberg::CatalogBuilder;
 use iceberg_storage_opendal::OpenDalStorageFactory;
 
 use crate::config::{CatalogConfig, CatalogKind, S3Config};
@@ -40,6 +43,9 @@ pub enum CatalogError {
         /// Why.
         message: String,
     },
+    /// `FLOE_CATALOG_TYPE` names a catalog this build leaves out (cargo features `catalog-*`).
+    #[error("{0}")]
+    NotBuilt(String),
     /// A SQLite catalog directory could not be created.
     #[error("cannot create directory for SQLite catalog `{path}`: {source}")]
     SqliteDir {
@@ -64,6 +70,7 @@ fn storage_factory(warehouse: &str) -> Arc<dyn StorageFactory> {
 /// The REST catalog's OAuth2 credential `id:secret`: `FLOE_CATALOG_CREDENTIAL`, or the value of
 /// the Secrets Manager secret `FLOE_CATALOG_CREDENTIAL_SECRET_ARN` names (read once, at start-up;
 /// the secret string is the credential itself). Errors name the secret, never its value.
+#[cfg(feature = "catalog-rest")]
 pub async fn rest_credential(
     cfg: &CatalogConfig,
     region: &str,
@@ -95,6 +102,21 @@ pub async fn rest_credential(
     Ok(Some(value.trim().to_string()))
 }
 
+/// Without the REST catalog, a credential secret cannot be read (nor used).
+#[cfg(not(feature = "catalog-rest"))]
+pub async fn rest_credential(
+    cfg: &CatalogConfig,
+    _region: &str,
+) -> Result<Option<String>, CatalogError> {
+    match &cfg.credential_secret_arn {
+        None => Ok(cfg.credential.clone()),
+        Some(arn) => Err(CatalogError::Secret {
+            arn: arn.clone(),
+            message: crate::config::not_built(&CatalogKind::Rest),
+        }),
+    }
+}
+
 /// `cfg` with its REST credential already read from Secrets Manager (when it names a secret), so
 /// the clients one start-up builds from it (catalog and compare-and-swap) share a single read.
 pub async fn with_resolved_credential(
@@ -116,91 +138,131 @@ pub async fn open_catalog(
     props.insert("warehouse".into(), cfg.warehouse.clone());
     let factory = storage_factory(&cfg.warehouse);
     match cfg.kind {
-        CatalogKind::Sql => {
-            let uri = cfg.uri.clone().unwrap_or_default();
-            let sqlite = uri.starts_with("sqlite:");
-            if sqlite {
-                ensure_sqlite_dir(&uri)?;
-            }
-            props.insert("uri".into(), sql_uri(&uri));
-            // SQLite wants `?` placeholders; PostgreSQL wants `$1` (the crate's default).
-            props.insert(
-                "sql_bind_style".into(),
-                if sqlite { "QMark" } else { "DollarNumeric" }.into(),
-            );
-            let catalog = SqlCatalogBuilder::default()
-                .with_storage_factory(factory)
-                .load(&cfg.name, props)
-                .await
-                .map_err(|source| CatalogError::Open {
-                    kind: "sql",
-                    target: crate::config::redact_url(&uri),
-                    source: Box::new(source),
-                })?;
-            Ok(Arc::new(catalog))
-        }
-        CatalogKind::Rest => {
-            let uri = cfg.uri.clone().unwrap_or_default();
-            props.insert("uri".into(), uri.clone());
-            if let Some(c) = rest_credential(cfg, &s3.region).await? {
-                props.insert("credential".into(), c);
-            }
-            let catalog = RestCatalogBuilder::default()
-                .with_storage_factory(factory)
-                .load(&cfg.name, props)
-                .await
-                .map_err(|source| CatalogError::Open {
-                    kind: "rest",
-                    target: crate::config::redact_url(&uri),
-                    source: Box::new(source),
-                })?;
-            if cfg.credential.is_some() || cfg.credential_secret_arn.is_some() {
-                return Ok(Arc::new(crate::rest_token::RenewingRestCatalog::new(
-                    catalog,
-                    cfg.token_max_age,
-                )));
-            }
-            Ok(Arc::new(catalog))
-        }
-        CatalogKind::Glue => {
-            props.insert("region_name".into(), s3.region.clone());
-            if let Some(id) = &cfg.glue_catalog_id {
-                props.insert("catalog_id".into(), id.clone());
-            }
-            if let Some(endpoint) = &cfg.glue_endpoint {
-                props.insert("uri".into(), endpoint.clone());
-            }
-            let catalog = GlueCatalogBuilder::default()
-                .with_storage_factory(factory)
-                .load(&cfg.name, props)
-                .await
-                .map_err(|e| CatalogError::Open {
-                    kind: "glue",
-                    target: cfg.warehouse.clone(),
-                    source: Box::new(e),
-                })?;
-            Ok(Arc::new(catalog))
-        }
-        CatalogKind::S3Tables => {
-            // The warehouse is the table bucket's ARN; S3 Tables chooses each table's location.
-            props.insert("table_bucket_arn".into(), cfg.warehouse.clone());
-            if let Some(endpoint) = &cfg.s3tables_endpoint {
-                props.insert("endpoint_url".into(), endpoint.clone());
-            }
-            let catalog = S3TablesCatalogBuilder::default()
-                .with_storage_factory(factory)
-                .load(&cfg.name, props)
-                .await
-                .map_err(|e| CatalogError::Open {
-                    kind: "s3tables",
-                    target: cfg.warehouse.clone(),
-                    source: Box::new(e),
-                })?;
-            Ok(Arc::new(catalog))
+        #[cfg(feature = "catalog-sql")]
+        CatalogKind::Sql => open_sql(cfg, props, factory).await,
+        #[cfg(feature = "catalog-rest")]
+        CatalogKind::Rest => open_rest(cfg, s3, props, factory).await,
+        #[cfg(feature = "catalog-glue")]
+        CatalogKind::Glue => open_glue(cfg, s3, props, factory).await,
+        #[cfg(feature = "catalog-s3tables")]
+        CatalogKind::S3Tables => open_s3tables(cfg, props, factory).await,
+        #[allow(unreachable_patterns)]
+        other => {
+            let _ = (props, factory);
+            Err(CatalogError::NotBuilt(crate::config::not_built(&other)))
         }
     }
 }
 
+#[cfg(feature = "catalog-sql")]
+async fn open_sql(
+    cfg: &CatalogConfig,
+    mut props: HashMap<String, String>,
+    factory: Arc<dyn StorageFactory>,
+) -> Result<Arc<dyn Catalog>, CatalogError> {
+    let uri = cfg.uri.clone().unwrap_or_default();
+    let sqlite = uri.starts_with("sqlite:");
+    if sqlite {
+        ensure_sqlite_dir(&uri)?;
+    }
+    props.insert("uri".into(), sql_uri(&uri));
+    // SQLite wants `?` placeholders; PostgreSQL wants `$1` (the crate's default).
+    props.insert(
+        "sql_bind_style".into(),
+        if sqlite { "QMark" } else { "DollarNumeric" }.into(),
+    );
+    let catalog = iceberg_catalog_sql::SqlCatalogBuilder::default()
+        .with_storage_factory(factory)
+        .load(&cfg.name, props)
+        .await
+        .map_err(|source| CatalogError::Open {
+            kind: "sql",
+            target: crate::config::redact_url(&uri),
+            source: Box::new(source),
+        })?;
+    Ok(Arc::new(catalog))
+}
+
+#[cfg(feature = "catalog-rest")]
+async fn open_rest(
+    cfg: &CatalogConfig,
+    s3: &S3Config,
+    mut props: HashMap<String, String>,
+    factory: Arc<dyn StorageFactory>,
+) -> Result<Arc<dyn Catalog>, CatalogError> {
+    let uri = cfg.uri.clone().unwrap_or_default();
+    props.insert("uri".into(), uri.clone());
+    if let Some(c) = rest_credential(cfg, &s3.region).await? {
+        props.insert("credential".into(), c);
+    }
+    let catalog = iceberg_catalog_rest::RestCatalogBuilder::default()
+        .with_storage_factory(factory)
+        .load(&cfg.name, props)
+        .await
+        .map_err(|source| CatalogError::Open {
+            kind: "rest",
+            target: crate::config::redact_url(&uri),
+            source: Box::new(source),
+        })?;
+    if cfg.credential.is_some() || cfg.credential_secret_arn.is_some() {
+        return Ok(Arc::new(crate::rest_token::RenewingRestCatalog::new(
+            catalog,
+            cfg.token_max_age,
+        )));
+    }
+    Ok(Arc::new(catalog))
+}
+
+#[cfg(feature = "catalog-glue")]
+async fn open_glue(
+    cfg: &CatalogConfig,
+    s3: &S3Config,
+    mut props: HashMap<String, String>,
+    factory: Arc<dyn StorageFactory>,
+) -> Result<Arc<dyn Catalog>, CatalogError> {
+    props.insert("region_name".into(), s3.region.clone());
+    if let Some(id) = &cfg.glue_catalog_id {
+        props.insert("catalog_id".into(), id.clone());
+    }
+    if let Some(endpoint) = &cfg.glue_endpoint {
+        props.insert("uri".into(), endpoint.clone());
+    }
+    let catalog = iceberg_catalog_glue::GlueCatalogBuilder::default()
+        .with_storage_factory(factory)
+        .load(&cfg.name, props)
+        .await
+        .map_err(|e| CatalogError::Open {
+            kind: "glue",
+            target: cfg.warehouse.clone(),
+            source: Box::new(e),
+        })?;
+    Ok(Arc::new(catalog))
+}
+
+#[cfg(feature = "catalog-s3tables")]
+async fn open_s3tables(
+    cfg: &CatalogConfig,
+    mut props: HashMap<String, String>,
+    factory: Arc<dyn StorageFactory>,
+) -> Result<Arc<dyn Catalog>, CatalogError> {
+    // The warehouse is the table bucket's ARN; S3 Tables chooses each table's location.
+    props.insert("table_bucket_arn".into(), cfg.warehouse.clone());
+    if let Some(endpoint) = &cfg.s3tables_endpoint {
+        props.insert("endpoint_url".into(), endpoint.clone());
+    }
+    let catalog = iceberg_catalog_s3tables::S3TablesCatalogBuilder::default()
+        .with_storage_factory(factory)
+        .load(&cfg.name, props)
+        .await
+        .map_err(|e| CatalogError::Open {
+            kind: "s3tables",
+            target: cfg.warehouse.clone(),
+            source: Box::new(e),
+        })?;
+    Ok(Arc::new(catalog))
+}
+
+#[cfg(feature = "catalog-sql")]
 /// The connection URL for a SQL catalog URI: SQLite URLs get `mode=rwc` so the catalog file is
 /// created on first use.
 pub(crate) fn sql_uri(uri: &str) -> String {
@@ -212,6 +274,7 @@ pub(crate) fn sql_uri(uri: &str) -> String {
     }
 }
 
+#[cfg(feature = "catalog-sql")]
 fn ensure_sqlite_dir(uri: &str) -> Result<(), CatalogError> {
     let path = uri
         .trim_start_matches("sqlite:")
@@ -234,7 +297,7 @@ fn ensure_sqlite_dir(uri: &str) -> Result<(), CatalogError> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "catalog-sql"))]
 mod tests {
     use super::*;
 

@@ -30,6 +30,7 @@ pub mod quarantine;
 pub mod queue;
 pub mod register;
 pub mod replay;
+#[cfg(feature = "catalog-rest")]
 mod rest_token;
 pub mod router;
 pub mod rules;

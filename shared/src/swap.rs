@@ -13,16 +13,39 @@
 //! For SQL and Glue the new metadata file is written here (`<version+1>-<uuid>.metadata.json`,
 //! as iceberg-rust names it) before the pointer moves; a swap that loses is cleaned up.
 
+#[cfg(feature = "catalog-glue")]
 use std::collections::HashMap;
-use std::str::FromStr;
 
-use iceberg::spec::TableMetadata;
 use iceberg::table::Table;
-use iceberg::{MetadataLocation, TableIdent, TableRequirement, TableUpdate};
-use serde::Deserialize;
+use iceberg::{TableRequirement, TableUpdate};
+#[cfg(feature = "catalog-sql")]
 use sqlx::AnyPool;
+// The pointer swap (SQL, Glue, S3 Tables) stages the next metadata file itself.
+#[cfg(any(
+    feature = "catalog-sql",
+    feature = "catalog-glue",
+    feature = "catalog-s3tables"
+))]
+use {
+    iceberg::spec::TableMetadata,
+    iceberg::{MetadataLocation, TableIdent},
+    std::str::FromStr,
+};
 
 use crate::config::{CatalogConfig, CatalogKind};
+
+#[cfg(not(any(
+    feature = "catalog-sql",
+    feature = "catalog-rest",
+    feature = "catalog-glue",
+    feature = "catalog-s3tables"
+)))]
+compile_error!("enable at least one catalog: features catalog-sql, catalog-rest, catalog-glue, catalog-s3tables");
+
+#[cfg(feature = "catalog-rest")]
+mod rest;
+#[cfg(feature = "catalog-rest")]
+pub use rest::RestSwap;
 
 /// Why a swap did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +80,11 @@ pub enum SwapError {
 
 impl SwapError {
     /// The catalog no longer points at `old`: another writer moved the table first.
+    #[cfg(any(
+        feature = "catalog-sql",
+        feature = "catalog-glue",
+        feature = "catalog-s3tables"
+    ))]
     fn moved(ident: &TableIdent, old: &str) -> Self {
         Self::Conflict {
             table: ident.to_string(),
@@ -74,6 +102,7 @@ impl SwapError {
 #[derive(Debug)]
 pub enum MetadataSwap {
     /// A SQL catalog (its own small pool on the catalog database).
+    #[cfg(feature = "catalog-sql")]
     Sql {
         /// Pool on the catalog database.
         pool: AnyPool,
@@ -83,8 +112,10 @@ pub enum MetadataSwap {
         numbered: bool,
     },
     /// A REST catalog.
+    #[cfg(feature = "catalog-rest")]
     Rest(RestSwap),
     /// AWS Glue.
+    #[cfg(feature = "catalog-glue")]
     Glue {
         /// Glue client.
         client: aws_sdk_glue::Client,
@@ -92,6 +123,7 @@ pub enum MetadataSwap {
         catalog_id: Option<String>,
     },
     /// Amazon S3 Tables: `UpdateTableMetadataLocation` with the table's version token.
+    #[cfg(feature = "catalog-s3tables")]
     S3Tables {
         /// S3 Tables client.
         client: aws_sdk_s3tables::Client,
@@ -103,12 +135,14 @@ pub enum MetadataSwap {
 impl MetadataSwap {
     /// Connects to the catalog named by `cfg`.
     pub async fn open(cfg: &CatalogConfig, region: &str) -> Result<Self, SwapError> {
+        let _ = region; // the AWS catalogs and the REST credential read use it
         let fail = |kind, message: String| SwapError::Catalog {
             table: "-".into(),
             kind,
             message,
         };
         match cfg.kind {
+            #[cfg(feature = "catalog-sql")]
             CatalogKind::Sql => {
                 sqlx::any::install_default_drivers();
                 let uri = crate::catalog::sql_uri(cfg.uri.as_deref().unwrap_or_default());
@@ -123,6 +157,7 @@ impl MetadataSwap {
                     numbered: !uri.starts_with("sqlite:"),
                 })
             }
+            #[cfg(feature = "catalog-rest")]
             CatalogKind::Rest => {
                 let credential = crate::catalog::rest_credential(cfg, region)
                     .await
@@ -133,6 +168,7 @@ impl MetadataSwap {
                         .map_err(|m| fail("rest", m.to_string()))?,
                 ))
             }
+            #[cfg(feature = "catalog-glue")]
             CatalogKind::Glue => {
                 let conf =
                     crate::config::aws_sdk_config(Some(region), cfg.glue_endpoint.as_deref()).await;
@@ -141,6 +177,7 @@ impl MetadataSwap {
                     catalog_id: cfg.glue_catalog_id.clone(),
                 })
             }
+            #[cfg(feature = "catalog-s3tables")]
             CatalogKind::S3Tables => {
                 let conf =
                     crate::config::aws_sdk_config(Some(region), cfg.s3tables_endpoint.as_deref())
@@ -150,6 +187,8 @@ impl MetadataSwap {
                     bucket_arn: cfg.warehouse.clone(),
                 })
             }
+            #[allow(unreachable_patterns)]
+            other => Err(fail(other.name(), crate::config::not_built(&other))),
         }
     }
 
@@ -161,10 +200,33 @@ impl MetadataSwap {
         requirements: Vec<TableRequirement>,
         updates: Vec<TableUpdate>,
     ) -> Result<(), SwapError> {
-        let table = base.identifier().to_string();
-        if let Self::Rest(rest) = self {
-            return rest.commit(base.identifier(), requirements, updates).await;
+        match self {
+            #[cfg(feature = "catalog-rest")]
+            Self::Rest(rest) => rest.commit(base.identifier(), requirements, updates).await,
+            #[cfg(any(
+                feature = "catalog-sql",
+                feature = "catalog-glue",
+                feature = "catalog-s3tables"
+            ))]
+            #[allow(unreachable_patterns)]
+            _ => self.swap_pointer(base, requirements, updates).await,
         }
+    }
+
+    /// SQL, Glue and S3 Tables: the new metadata file is written, then the catalog's pointer is
+    /// moved from the old file to it if it still points at the old one.
+    #[cfg(any(
+        feature = "catalog-sql",
+        feature = "catalog-glue",
+        feature = "catalog-s3tables"
+    ))]
+    async fn swap_pointer(
+        &self,
+        base: &Table,
+        requirements: Vec<TableRequirement>,
+        updates: Vec<TableUpdate>,
+    ) -> Result<(), SwapError> {
+        let table = base.identifier().to_string();
         let iceberg = |source| SwapError::Iceberg {
             table: table.clone(),
             source,
@@ -187,18 +249,22 @@ impl MetadataSwap {
             .map_err(iceberg)?;
         let new = new.to_string();
         let swapped = match self {
+            #[cfg(feature = "catalog-sql")]
             Self::Sql {
                 pool,
                 catalog_name,
                 numbered,
             } => sql_swap(pool, catalog_name, *numbered, base.identifier(), &old, &new).await,
+            #[cfg(feature = "catalog-glue")]
             Self::Glue { client, catalog_id } => {
                 glue_swap(client, catalog_id.as_deref(), base.identifier(), &old, &new).await
             }
+            #[cfg(feature = "catalog-s3tables")]
             Self::S3Tables { client, bucket_arn } => {
                 s3tables_swap(client, bucket_arn, base.identifier(), &old, &new).await
             }
-            Self::Rest(_) => unreachable!("handled above"),
+            #[cfg(feature = "catalog-rest")]
+            Self::Rest(_) => unreachable!("REST commits through its own endpoint"),
         };
         if swapped.is_err() {
             // Nobody points at the staged file: remove it rather than leave an orphan.
@@ -208,6 +274,11 @@ impl MetadataSwap {
     }
 }
 
+#[cfg(any(
+    feature = "catalog-sql",
+    feature = "catalog-glue",
+    feature = "catalog-s3tables"
+))]
 /// Applies `updates` to `base`, returning the new metadata and where to write it.
 fn stage(
     base: &TableMetadata,
@@ -225,6 +296,7 @@ fn stage(
     Ok((metadata, next))
 }
 
+#[cfg(feature = "catalog-sql")]
 async fn sql_swap(
     pool: &AnyPool,
     catalog_name: &str,
@@ -272,6 +344,7 @@ async fn sql_swap(
     Ok(())
 }
 
+#[cfg(feature = "catalog-glue")]
 async fn glue_swap(
     client: &aws_sdk_glue::Client,
     catalog_id: Option<&str>,
@@ -333,6 +406,7 @@ async fn glue_swap(
     Ok(())
 }
 
+#[cfg(feature = "catalog-s3tables")]
 async fn s3tables_swap(
     client: &aws_sdk_s3tables::Client,
     bucket_arn: &str,
@@ -381,138 +455,6 @@ async fn s3tables_swap(
             other => fail(format!("UpdateTableMetadataLocation: {other}")),
         })?;
     Ok(())
-}
-
-/// A REST catalog commit endpoint (`POST /v1/{prefix}/namespaces/{ns}/tables/{table}`), with the
-/// OAuth2 client-credentials token the REST catalog configuration uses. The token is fetched per
-/// commit: a warm Lambda container outlives a token (SeaweedFS: 1 h). `Debug` hides the secret.
-pub struct RestSwap {
-    http: reqwest::Client,
-    uri: String,
-    base: String,
-    credential: Option<(String, String)>,
-}
-
-impl std::fmt::Debug for RestSwap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RestSwap")
-            .field("uri", &self.uri)
-            .field("base", &self.base)
-            .field("client_id", &self.credential.as_ref().map(|(id, _)| id))
-            .finish()
-    }
-}
-
-#[derive(Deserialize)]
-struct RestConfig {
-    #[serde(default)]
-    overrides: HashMap<String, String>,
-    #[serde(default)]
-    defaults: HashMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct Token {
-    access_token: String,
-}
-
-impl RestSwap {
-    async fn open(cfg: &CatalogConfig, credential: Option<String>) -> Result<Self, reqwest::Error> {
-        let uri = cfg.uri.clone().unwrap_or_default();
-        let mut swap = Self {
-            http: reqwest::Client::new(),
-            uri: uri.trim_end_matches('/').to_string(),
-            base: String::new(),
-            credential: credential
-                .as_deref()
-                .and_then(|c| c.split_once(':'))
-                .map(|(id, secret)| (id.to_string(), secret.to_string())),
-        };
-        let mut req = swap
-            .http
-            .get(format!("{}/v1/config", swap.uri))
-            .query(&[("warehouse", cfg.warehouse.as_str())]);
-        if let Some(t) = swap.token().await? {
-            req = req.bearer_auth(t);
-        }
-        let conf: RestConfig = req.send().await?.error_for_status()?.json().await?;
-        let prefix = conf
-            .overrides
-            .get("prefix")
-            .or_else(|| conf.defaults.get("prefix"));
-        swap.base = match prefix {
-            Some(p) => format!("{}/v1/{p}", swap.uri),
-            None => format!("{}/v1", swap.uri),
-        };
-        Ok(swap)
-    }
-
-    async fn token(&self) -> Result<Option<String>, reqwest::Error> {
-        let Some((id, secret)) = &self.credential else {
-            return Ok(None);
-        };
-        let token: Token = self
-            .http
-            .post(format!("{}/v1/oauth/tokens", self.uri))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id.as_str()),
-                ("client_secret", secret.as_str()),
-                ("scope", "catalog"),
-            ])
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        Ok(Some(token.access_token))
-    }
-
-    async fn commit(
-        &self,
-        ident: &TableIdent,
-        requirements: Vec<TableRequirement>,
-        updates: Vec<TableUpdate>,
-    ) -> Result<(), SwapError> {
-        let fail = |message: String| SwapError::Catalog {
-            table: ident.to_string(),
-            kind: "rest",
-            message,
-        };
-        let ns = ident.namespace().join("\u{1f}");
-        let url = format!(
-            "{}/namespaces/{}/tables/{}",
-            self.base,
-            encode(&ns),
-            encode(ident.name())
-        );
-        let body = serde_json::json!({
-            "identifier": {"namespace": ident.namespace().as_ref(), "name": ident.name()},
-            "requirements": requirements,
-            "updates": updates,
-        });
-        let mut req = self.http.post(url).json(&body);
-        if let Some(t) = self.token().await.map_err(|e| fail(e.to_string()))? {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let text = resp.text().await.unwrap_or_default();
-        if status == reqwest::StatusCode::CONFLICT {
-            return Err(SwapError::Conflict {
-                table: ident.to_string(),
-                detail: text,
-            });
-        }
-        Err(fail(format!("HTTP {status}: {text}")))
-    }
-}
-
-fn encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

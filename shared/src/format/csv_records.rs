@@ -69,7 +69,7 @@ impl RecordTexts {
     }
 }
 
-const AVERAGE_FIELD_SIZE: usize = 8;
+const INITIAL_DATA_BYTES: usize = 64 << 10;
 const MIN_CAPACITY: usize = 1024;
 
 /// Splits CSV bytes into records with csv-core, up to `batch_rows` per batch (arrow-csv's record
@@ -120,21 +120,25 @@ impl CsvRecords {
         if to_read == 0 {
             return Ok(0);
         }
-        let needed = self.offsets_len + to_read * self.columns;
-        if self.offsets.len() < needed {
-            self.offsets.resize(needed, 0);
-        }
         let mut consumed = 0;
         let mut read = 0;
-        let estimate = (to_read * self.columns * AVERAGE_FIELD_SIZE).max(MIN_CAPACITY);
-        if self.data.len() < self.data_len + MIN_CAPACITY {
-            self.data.resize(self.data_len + estimate, 0);
-        }
         loop {
+            // Buffers grow as records need them (and are kept for the next batch), so a small
+            // object touches little memory: room for the rest of this record's field ends, plus
+            // one to tell a record with too many fields.
+            let ends_end =
+                self.offsets_len + (self.columns - self.current_field.min(self.columns)) + 1;
+            if self.offsets.len() < ends_end {
+                let len = ends_end.max(self.offsets.len() * 2);
+                self.offsets.resize(len, 0);
+            }
+            if self.data.len() < self.data_len + MIN_CAPACITY {
+                self.grow_data();
+            }
             let (result, bytes_read, bytes_written, ends) = self.reader.read_record(
                 &input[consumed..],
                 &mut self.data[self.data_len..],
-                &mut self.offsets[self.offsets_len..],
+                &mut self.offsets[self.offsets_len..ends_end],
             );
             self.current_field += ends;
             self.offsets_len += ends;
@@ -144,9 +148,7 @@ impl CsvRecords {
                 csv_core::ReadRecordResult::End | csv_core::ReadRecordResult::InputEmpty => {
                     return Ok(consumed)
                 }
-                csv_core::ReadRecordResult::OutputFull => {
-                    self.data.resize(self.data.len() + estimate, 0);
-                }
+                csv_core::ReadRecordResult::OutputFull => self.grow_data(),
                 csv_core::ReadRecordResult::OutputEndsFull => {
                     return Err(self.field_count_error(format!("more than {}", self.current_field)))
                 }
@@ -164,6 +166,11 @@ impl CsvRecords {
                 }
             }
         }
+    }
+
+    fn grow_data(&mut self) {
+        let len = (self.data.len() * 2).max(INITIAL_DATA_BYTES);
+        self.data.resize(len, 0);
     }
 
     fn field_count_error(&self, got: String) -> ArrowError {
@@ -297,8 +304,11 @@ mod tests {
         assert_eq!(typed, 1);
         assert_eq!(batch.column(0).data_type(), &DataType::Int64);
         assert!(batch.column(1).is_null(0), "an empty field is null");
-        let mut ragged = CsvRecords::new(&opts, 3, 8);
-        assert!(ragged.decode(b"1,2\n").is_err());
+        for bad in [&b"1,2\n"[..], b"1,2,3\n4,5,6,7\n", b"1,2,3\n4,5,6,7,8,9\n"] {
+            let mut ragged = CsvRecords::new(&opts, 3, 8);
+            let err = ragged.decode(bad).unwrap_err().to_string();
+            assert!(err.contains("incorrect number of fields"), "{err}");
+        }
     }
 
     #[test]
