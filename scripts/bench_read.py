@@ -26,8 +26,8 @@ def main():
     key = f"orders-flat/bench/read-{tag}/{os.path.basename(csv)}"
     env = floe_env(f"read-{tag}")
     subprocess.run([args.floe, "put", csv, f"s3://floe-landing/{key}"], check=True, env=env, stdout=subprocess.DEVNULL)
-    cases = [("Floe, one GET stream", 0), ("Floe, ranged, 1 part in flight", PART),
-             ("Floe, ranged, 2 parts in flight (default)", 2 * PART), ("Floe, ranged, 4 parts in flight", 4 * PART)]
+    cases = [("Floe, one GET stream (default)", 0), ("Floe, ranged, 1 part in flight", PART),
+             ("Floe, ranged, 2 parts in flight", 2 * PART), ("Floe, ranged, 4 parts in flight", 4 * PART)]
     runs = {name: [] for name, _ in cases}
     for _ in range(args.runs):
         for name, budget in cases:
@@ -35,7 +35,7 @@ def main():
                                  check=True, env=env, capture_output=True, text=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
             runs[name].append(r["mb_s"])
-    base = statistics.median(runs["Floe, one GET stream"])
+    base = statistics.median(runs["Floe, one GET stream (default)"])
     rows = [dict(tool=name, mb_s=statistics.median(v), ratio=statistics.median(v) / base) for name, v in runs.items()]
     text = "\n".join([f"Read of a {os.path.getsize(csv) / 1e6:.0f} MB object from the local S3 server, 2 cores, "
                       f"median of {args.runs} alternating runs (run {tag})", "",

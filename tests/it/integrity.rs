@@ -446,6 +446,70 @@ async fn typed_csv_batches_store_what_the_text_path_stores_and_quarantine_text_a
     );
 }
 
+/// `null_values` mean the same on the typed fast path as on the text path: `NA` is null in a
+/// typed column built straight from the text (first object) and in one that falls back to text
+/// because of an empty field, which `empty_as_null` (default for non-strings) then nulls (second).
+#[tokio::test]
+async fn csv_null_values_mean_the_same_typed_or_as_text() {
+    let env = TestEnv::new(&[(
+        "nv",
+        spec(
+            "nv",
+            "nv/",
+            "[csv]\nnull_values = [\"NA\"]",
+            &[("id", "long"), ("n", "int"), ("s", "string")],
+        ),
+    )]);
+    for (name, body) in [
+        ("a.csv", "id,n,s\n1,NA,x\n3,5,NA\n"),
+        ("b.csv", "id,n,s\n2,,\n4,7,y\n"),
+    ] {
+        let key = env.key("nv/", name);
+        env.put_raw(&key, body.as_bytes().to_vec()).await;
+        let r = env
+            .ingestor()
+            .await
+            .ingest(ObjectRef::new(LANDING, key))
+            .await;
+        assert_eq!(
+            (r.rows_written, r.rows_quarantined),
+            (2, 0),
+            "{name}: {r:?}"
+        );
+    }
+    let mut rows: Vec<(i64, Option<i32>, Option<String>)> = Vec::new();
+    for b in table_batches(&env, "nv").await {
+        let id = b
+            .column_by_name("id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        let n = b
+            .column_by_name("n")
+            .unwrap()
+            .as_primitive::<arrow_array::types::Int32Type>()
+            .clone();
+        let st = b.column_by_name("s").unwrap().as_string::<i32>().clone();
+        for i in 0..b.num_rows() {
+            rows.push((
+                id.value(i),
+                n.is_valid(i).then(|| n.value(i)),
+                st.is_valid(i).then(|| st.value(i).to_string()),
+            ));
+        }
+    }
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            (1, None, Some("x".into())),
+            (2, None, Some(String::new())),
+            (3, Some(5), None),
+            (4, Some(7), Some("y".into())),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_renamed_header_refuses_the_object_instead_of_nulling_a_column() {
     let env = TestEnv::new(&[(

@@ -205,9 +205,18 @@ impl CsvRecords {
                 e.valid_up_to()
             ))
         })?;
+        // Each field must be valid on its own: halves of a character on both sides of a
+        // delimiter join into a valid whole once the delimiter is dropped.
+        let offsets = &self.offsets[..self.offsets_len];
+        if let Some(i) = offsets.iter().position(|&o| !data.is_char_boundary(o)) {
+            return Err(ArrowError::CsvError(format!(
+                "Encountered invalid UTF-8 data in field {} of a record",
+                i % self.columns.max(1) + 1
+            )));
+        }
         let texts = RecordTexts {
             data: data.to_string(),
-            offsets: self.offsets[..self.offsets_len].to_vec(),
+            offsets: offsets.to_vec(),
             columns: self.columns,
             rows: self.rows,
         };
@@ -304,6 +313,10 @@ mod tests {
         assert_eq!(typed, 1);
         assert_eq!(batch.column(0).data_type(), &DataType::Int64);
         assert!(batch.column(1).is_null(0), "an empty field is null");
+        // A character split by a delimiter is invalid in both fields, though the bytes joined are not.
+        let mut split = CsvRecords::new(&opts, 3, 8);
+        split.decode(b"a,\xC3,\xA9\n").unwrap();
+        assert!(split.flush().is_err(), "a field that is half a character");
         for bad in [&b"1,2\n"[..], b"1,2,3\n4,5,6,7\n", b"1,2,3\n4,5,6,7,8,9\n"] {
             let mut ragged = CsvRecords::new(&opts, 3, 8);
             let err = ragged.decode(bad).unwrap_err().to_string();
