@@ -510,6 +510,38 @@ async fn csv_null_values_mean_the_same_typed_or_as_text() {
     );
 }
 
+/// Halves of one character on both sides of a delimiter are invalid UTF-8 in each field (though
+/// the two bytes joined are valid): that row is quarantined, the next one lands.
+#[tokio::test]
+async fn a_character_split_by_a_delimiter_quarantines_its_row() {
+    let env = TestEnv::new(&[(
+        "u8",
+        spec(
+            "u8",
+            "u8/",
+            "",
+            &[("id", "long"), ("a", "string"), ("b", "string")],
+        ),
+    )]);
+    let key = env.key("u8/", "x.csv");
+    env.put_raw(&key, b"id,a,b\n1,\xC3,\xA9\n2,x,y\n".to_vec())
+        .await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key.clone()))
+        .await;
+    assert_accounted(&r);
+    assert_eq!((r.rows_written, r.rows_quarantined), (1, 1), "{r:?}");
+    assert_eq!(longs(&table_batches(&env, "u8").await, "id"), vec![2]);
+    let q = quarantine_rows(&env, &key).await;
+    assert_eq!(
+        (q[0].0, q[0].1.as_deref(), q[0].2.as_str()),
+        (Some(1), Some("a"), "invalid_encoding"),
+        "{q:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_renamed_header_refuses_the_object_instead_of_nulling_a_column() {
     let env = TestEnv::new(&[(
