@@ -495,7 +495,6 @@ async fn put(config: &Config, file: &str, url: &str) -> Result<u64> {
 
 /// `floe bench-read`: one object read to the end as the text decoders read it.
 async fn bench_read(url: &str, read_ahead_bytes: Option<u64>) -> anyhow::Result<ExitCode> {
-    use tokio::io::AsyncReadExt;
     let config = Config::from_env()?;
     let (bucket, key) = floe::source::split_s3_url(url)
         .ok_or_else(|| anyhow::anyhow!("`{url}` is not an s3://bucket/key URL"))?;
@@ -506,15 +505,7 @@ async fn bench_read(url: &str, read_ahead_bytes: Option<u64>) -> anyhow::Result<
     let budget = read_ahead_bytes.unwrap_or(config.limits.read_ahead_bytes);
     let started = std::time::Instant::now();
     let mut body = floe::format::open_raw(&landing, &object, budget).await?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = body.reader.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-    }
+    let bytes = tokio::io::copy(&mut body.reader, &mut tokio::io::sink()).await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{}",

@@ -6,14 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use iceberg::io::{LocalFsStorageFactory, StorageFactory};
-use iceberg::Catalog;
-#[cfg(any(
-    feature = "catalog-sql",
-    feature = "catalog-rest",
-    feature = "catalog-glue",
-    feature = "catalog-s3tables"
-))]
-use iceberg::CatalogBuilder;
+use iceberg::{Catalog, CatalogBuilder};
 use iceberg_storage_opendal::OpenDalStorageFactory;
 
 use crate::config::{CatalogConfig, CatalogKind, S3Config};

@@ -24,6 +24,9 @@ pub enum CatalogKind {
 }
 
 impl CatalogKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [CatalogKind; 4] = [Self::Sql, Self::Rest, Self::Glue, Self::S3Tables];
+
     /// `sql`, `rest`, `glue` or `s3tables` (as `FLOE_CATALOG_TYPE` names it).
     pub fn name(&self) -> &'static str {
         match self {
@@ -554,16 +557,15 @@ fn catalog_section(
     get: &impl Fn(&str) -> Option<String>,
     problems: &mut Vec<ConfigProblem>,
 ) -> CatalogConfig {
-    let kind = match get("FLOE_CATALOG_TYPE").as_deref().unwrap_or("sql") {
-        "sql" => CatalogKind::Sql,
-        "rest" => CatalogKind::Rest,
-        "glue" => CatalogKind::Glue,
-        "s3tables" => CatalogKind::S3Tables,
-        other => {
+    let named = get("FLOE_CATALOG_TYPE");
+    let named = named.as_deref().unwrap_or("sql");
+    let kind = match CatalogKind::ALL.into_iter().find(|k| k.name() == named) {
+        Some(kind) => kind,
+        None => {
             problems.push(ConfigProblem {
                 variable: "FLOE_CATALOG_TYPE",
                 message: format!(
-                    "unknown catalog type `{other}`; use `sql`, `rest`, `glue` or `s3tables`"
+                    "unknown catalog type `{named}`; use `sql`, `rest`, `glue` or `s3tables`"
                 ),
             });
             CatalogKind::Sql
@@ -876,21 +878,13 @@ mod tests {
     #[test]
     fn a_catalog_the_build_left_out_is_refused_at_start_up() {
         let dir = std::env::temp_dir();
-        for kind in [
-            CatalogKind::Sql,
-            CatalogKind::Rest,
-            CatalogKind::Glue,
-            CatalogKind::S3Tables,
-        ] {
-            let v: HashMap<String, String> = [
+        for kind in CatalogKind::ALL {
+            let v = vars(&[
                 ("FLOE_CATALOG_TYPE", kind.name()),
                 ("FLOE_CATALOG_URI", "sqlite:///tmp/c.db"),
                 ("FLOE_WAREHOUSE", "s3://w/"),
                 ("FLOE_TABLE_SPECS", dir.to_str().unwrap()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+            ]);
             let refused = Config::from_vars(&v).err().is_some_and(|e| {
                 e.problems.iter().any(|p| {
                     p.variable == "FLOE_CATALOG_TYPE"

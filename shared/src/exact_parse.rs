@@ -45,69 +45,75 @@ pub fn parse_column<'a>(
     value: impl Fn(usize) -> Option<&'a str>,
     target: &DataType,
 ) -> Option<ArrayRef> {
-    let typed = |a: ArrayRef| Some(a);
-    match target {
-        DataType::Int8 => typed(Arc::new(primitive::<Int8Type>(
-            rows,
-            value,
-            Int8Type::parse,
-        )?)),
-        DataType::Int16 => typed(Arc::new(primitive::<Int16Type>(
-            rows,
-            value,
-            Int16Type::parse,
-        )?)),
-        DataType::Int32 => typed(Arc::new(primitive::<Int32Type>(
-            rows,
-            value,
-            Int32Type::parse,
-        )?)),
-        DataType::Int64 => typed(Arc::new(primitive::<Int64Type>(
-            rows,
-            value,
-            Int64Type::parse,
-        )?)),
-        DataType::Float32 => typed(Arc::new(primitive::<Float32Type>(rows, value, |s| {
-            let v = Float32Type::parse(s)?;
-            float_exact(s, f64::from(v)).then_some(v)
-        })?)),
-        DataType::Float64 => typed(Arc::new(primitive::<Float64Type>(rows, value, |s| {
-            let v = Float64Type::parse(s)?;
-            float_exact(s, v).then_some(v)
-        })?)),
-        DataType::Date32 => typed(Arc::new(primitive::<Date32Type>(
-            rows,
-            value,
-            Date32Type::parse,
-        )?)),
-        DataType::Boolean => boolean(rows, value),
+    if !covers(target) {
+        return None;
+    }
+    // Decimals and timestamps carry precision, scale, unit and zone in the target type.
+    fn typed<T: ArrowPrimitiveType>(a: PrimitiveArray<T>, target: &DataType) -> ArrayRef {
+        Arc::new(a.with_data_type(target.clone()))
+    }
+    Some(match target {
+        DataType::Int8 => typed(primitive::<Int8Type>(rows, value, Int8Type::parse)?, target),
+        DataType::Int16 => typed(
+            primitive::<Int16Type>(rows, value, Int16Type::parse)?,
+            target,
+        ),
+        DataType::Int32 => typed(
+            primitive::<Int32Type>(rows, value, Int32Type::parse)?,
+            target,
+        ),
+        DataType::Int64 => typed(
+            primitive::<Int64Type>(rows, value, Int64Type::parse)?,
+            target,
+        ),
+        DataType::Float32 => {
+            let parse = |s: &str| {
+                let v = Float32Type::parse(s)?;
+                float_exact(s, f64::from(v)).then_some(v)
+            };
+            typed(primitive::<Float32Type>(rows, value, parse)?, target)
+        }
+        DataType::Float64 => {
+            let parse = |s: &str| {
+                let v = Float64Type::parse(s)?;
+                float_exact(s, v).then_some(v)
+            };
+            typed(primitive::<Float64Type>(rows, value, parse)?, target)
+        }
+        DataType::Date32 => typed(
+            primitive::<Date32Type>(rows, value, Date32Type::parse)?,
+            target,
+        ),
+        DataType::Boolean => boolean(rows, value)?,
         DataType::Decimal128(precision, scale) => {
             let (precision, scale) = (*precision, *scale);
-            let a =
-                primitive::<Decimal128Type>(rows, value, |s| decimal_exact(s, precision, scale))?;
-            typed(Arc::new(a.with_data_type(target.clone())))
+            let parse = |s: &str| decimal_exact(s, precision, scale);
+            typed(primitive::<Decimal128Type>(rows, value, parse)?, target)
         }
-        DataType::Timestamp(unit, tz) if covers(target) => {
+        DataType::Timestamp(unit, tz) => {
             let (unit, utc) = (*unit, tz.is_some());
             let parse = move |s: &str| timestamp_exact(s, unit, utc);
-            let t = target.clone();
             match unit {
-                TimeUnit::Second => typed(Arc::new(
-                    primitive::<TimestampSecondType>(rows, value, parse)?.with_data_type(t),
-                )),
-                TimeUnit::Millisecond => typed(Arc::new(
-                    primitive::<TimestampMillisecondType>(rows, value, parse)?.with_data_type(t),
-                )),
-                TimeUnit::Microsecond => typed(Arc::new(
-                    primitive::<TimestampMicrosecondType>(rows, value, parse)?.with_data_type(t),
-                )),
-                TimeUnit::Nanosecond => typed(Arc::new(
-                    primitive::<TimestampNanosecondType>(rows, value, parse)?.with_data_type(t),
-                )),
+                TimeUnit::Second => typed(
+                    primitive::<TimestampSecondType>(rows, value, parse)?,
+                    target,
+                ),
+                TimeUnit::Millisecond => typed(
+                    primitive::<TimestampMillisecondType>(rows, value, parse)?,
+                    target,
+                ),
+                TimeUnit::Microsecond => typed(
+                    primitive::<TimestampMicrosecondType>(rows, value, parse)?,
+                    target,
+                ),
+                TimeUnit::Nanosecond => typed(
+                    primitive::<TimestampNanosecondType>(rows, value, parse)?,
+                    target,
+                ),
             }
         }
-        _ => None,
-    }
+        _ => return None,
+    })
 }
 
 fn primitive<'a, T: ArrowPrimitiveType>(

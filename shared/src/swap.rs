@@ -21,11 +21,7 @@ use iceberg::{TableRequirement, TableUpdate};
 #[cfg(feature = "catalog-sql")]
 use sqlx::AnyPool;
 // The pointer swap (SQL, Glue, S3 Tables) stages the next metadata file itself.
-#[cfg(any(
-    feature = "catalog-sql",
-    feature = "catalog-glue",
-    feature = "catalog-s3tables"
-))]
+#[cfg(feature = "pointer-swap")]
 use {
     iceberg::spec::TableMetadata,
     iceberg::{MetadataLocation, TableIdent},
@@ -80,11 +76,7 @@ pub enum SwapError {
 
 impl SwapError {
     /// The catalog no longer points at `old`: another writer moved the table first.
-    #[cfg(any(
-        feature = "catalog-sql",
-        feature = "catalog-glue",
-        feature = "catalog-s3tables"
-    ))]
+    #[cfg(feature = "pointer-swap")]
     fn moved(ident: &TableIdent, old: &str) -> Self {
         Self::Conflict {
             table: ident.to_string(),
@@ -203,11 +195,7 @@ impl MetadataSwap {
         match self {
             #[cfg(feature = "catalog-rest")]
             Self::Rest(rest) => rest.commit(base.identifier(), requirements, updates).await,
-            #[cfg(any(
-                feature = "catalog-sql",
-                feature = "catalog-glue",
-                feature = "catalog-s3tables"
-            ))]
+            #[cfg(feature = "pointer-swap")]
             #[allow(unreachable_patterns)]
             _ => self.swap_pointer(base, requirements, updates).await,
         }
@@ -215,11 +203,7 @@ impl MetadataSwap {
 
     /// SQL, Glue and S3 Tables: the new metadata file is written, then the catalog's pointer is
     /// moved from the old file to it if it still points at the old one.
-    #[cfg(any(
-        feature = "catalog-sql",
-        feature = "catalog-glue",
-        feature = "catalog-s3tables"
-    ))]
+    #[cfg(feature = "pointer-swap")]
     async fn swap_pointer(
         &self,
         base: &Table,
@@ -274,11 +258,7 @@ impl MetadataSwap {
     }
 }
 
-#[cfg(any(
-    feature = "catalog-sql",
-    feature = "catalog-glue",
-    feature = "catalog-s3tables"
-))]
+#[cfg(feature = "pointer-swap")]
 /// Applies `updates` to `base`, returning the new metadata and where to write it.
 fn stage(
     base: &TableMetadata,

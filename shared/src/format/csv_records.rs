@@ -89,12 +89,8 @@ pub(super) struct CsvRecords {
 
 impl CsvRecords {
     pub(super) fn new(opts: &CsvOptions, columns: usize, batch_rows: usize) -> Self {
-        let mut b = csv_core::ReaderBuilder::new();
-        b.escape(opts.escape.map(|c| c as u8));
-        b.delimiter(opts.delimiter as u8);
-        b.quote(opts.quote as u8);
         Self {
-            reader: b.build(),
+            reader: super::csv_recovery::core_reader(opts),
             columns,
             batch_rows,
             line: 1,

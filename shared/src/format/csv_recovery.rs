@@ -76,16 +76,30 @@ pub(super) struct RecordSplitter {
     ended_cr: bool,
 }
 
+/// Refuses a delimiter or quote that is not one ASCII character (csv-core reads single bytes).
+pub fn check_ascii(opts: &CsvOptions) -> Result<(), String> {
+    for (name, c) in [("delimiter", opts.delimiter), ("quote", opts.quote)] {
+        if !c.is_ascii() {
+            return Err(format!("CSV {name} `{c}` must be a single ASCII character"));
+        }
+    }
+    Ok(())
+}
+
+/// A csv-core reader with the object's delimiter, quote and escape (the settings arrow-csv uses).
+pub fn core_reader(opts: &CsvOptions) -> csv_core::Reader {
+    csv_core::ReaderBuilder::new()
+        .delimiter(opts.delimiter as u8)
+        .quote(opts.quote as u8)
+        .escape(opts.escape.map(|e| e as u8))
+        .build()
+}
+
 impl RecordSplitter {
     /// A splitter with the object's delimiter, quote and escape.
     pub fn new(opts: &CsvOptions) -> Self {
-        let core = csv_core::ReaderBuilder::new()
-            .delimiter(opts.delimiter as u8)
-            .quote(opts.quote as u8)
-            .escape(opts.escape.map(|e| e as u8))
-            .build();
         Self {
-            core,
+            core: core_reader(opts),
             out: vec![0; 4096],
             ends: vec![0; 64],
             nout: 0,

@@ -206,7 +206,8 @@ impl TextDecoder {
                     )));
                 }
                 let rows = batch_rows.min((MAX_BATCH_CELLS / columns.len().max(1)).max(1));
-                // Refuses what arrow-csv refuses (non-ASCII delimiter or quote), before reading.
+                // Refuses what arrow-csv refuses (non-ASCII delimiter or quote, a null list it
+                // cannot compile), before reading: recovery decodes with it.
                 csv_builder(file_schema(&columns), opts, rows).map_err(|message| {
                     FormatError::Unsupported {
                         object: object.to_string(),
@@ -1074,11 +1075,7 @@ fn csv_builder(
     opts: &CsvOptions,
     batch_rows: usize,
 ) -> Result<arrow_csv::ReaderBuilder, String> {
-    for (name, c) in [("delimiter", opts.delimiter), ("quote", opts.quote)] {
-        if !c.is_ascii() {
-            return Err(format!("CSV {name} `{c}` must be a single ASCII character"));
-        }
-    }
+    csv_recovery::check_ascii(opts)?;
     let mut b = arrow_csv::ReaderBuilder::new(schema)
         .with_header(false)
         .with_delimiter(opts.delimiter as u8)
