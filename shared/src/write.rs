@@ -1,4 +1,5 @@
-//! Write: Iceberg Parquet data files through iceberg-rust's writers (rolling to the table's
+//! Write: Iceberg Parquet data files through iceberg-rust's rolling and data-file writers
+//! over Floe's streaming Parquet writer ([`streaming`]), rolling to the table's
 //! target file size, fanned out by the table's partition spec). File names carry a UUID v7 per
 //! writer so concurrent invocations never overwrite each other's files.
 
@@ -12,25 +13,32 @@ use iceberg::writer::file_writer::location_generator::{
     DefaultFileNameGenerator, DefaultLocationGenerator,
 };
 use iceberg::writer::file_writer::rolling_writer::RollingFileWriterBuilder;
-use iceberg::writer::file_writer::ParquetWriterBuilder;
 use iceberg::writer::{IcebergWriter, IcebergWriterBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::partition_split::PartitionSplitter;
 
+mod stats;
+mod streaming;
+
+pub use streaming::{StreamingParquetWriterBuilder, UPLOAD_PART_BYTES};
+
 /// Floe's row-group byte limit when the table sets none: small enough to keep a Lambda's memory
 /// flat, large enough for efficient scans.
 pub const DEFAULT_ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 
-type Builder =
-    DataFileWriterBuilder<ParquetWriterBuilder, DefaultLocationGenerator, DefaultFileNameGenerator>;
+type Builder = DataFileWriterBuilder<
+    StreamingParquetWriterBuilder,
+    DefaultLocationGenerator,
+    DefaultFileNameGenerator,
+>;
 
 /// Input bytes (Arrow memory) a partitioned write buffers before writing them out.
 pub use crate::config::DEFAULT_PARTITION_BUFFER_BYTES;
 
 type Rolling = RollingFileWriterBuilder<
-    ParquetWriterBuilder,
+    StreamingParquetWriterBuilder,
     DefaultLocationGenerator,
     DefaultFileNameGenerator,
 >;
@@ -158,7 +166,8 @@ fn rolling_writer(table: &Table) -> Result<Rolling, iceberg::Error> {
     let metadata = table.metadata();
     let schema = metadata.current_schema().clone();
     let table_props = TableProperties::try_from(metadata.properties())?;
-    let parquet = ParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema);
+    let parquet =
+        StreamingParquetWriterBuilder::new(writer_properties(metadata.properties())?, schema)?;
     Ok(RollingFileWriterBuilder::new(
         parquet,
         table_props.write_target_file_size_bytes,

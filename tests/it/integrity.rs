@@ -935,3 +935,88 @@ async fn random_rows_of_every_type_read_back_identical_or_quarantined() {
         }
     }
 }
+
+/// A text longer than Parquet's 64-byte statistics limit is stored truncated in its row group's
+/// statistics; the file's bounds must still cover it. (iceberg-rust 0.10's writer skipped such
+/// row groups and took the upper bound from the others: with the largest text in a skipped row
+/// group, the file's upper bound was below a stored value and a reader pruning by bounds — here
+/// pyiceberg with `note >= 'y'` — silently missed the row.)
+#[tokio::test]
+async fn long_texts_stay_inside_their_file_bounds_and_readers_find_them() {
+    let mut env = TestEnv::new(&[(
+        "lt",
+        spec(
+            "lt",
+            "lt/",
+            // Row groups of ~1 KiB: the 200 rows span several.
+            "[properties]\n\"write.parquet.row-group-size-bytes\" = \"1024\"",
+            &[("id", "long"), ("note", "string")],
+        ),
+    )]);
+    env.vars.insert("FLOE_BATCH_ROWS".into(), "16".into());
+    let longest = format!("{}end", "z".repeat(100));
+    let shortest = format!("{}start", "a".repeat(100));
+    let mut body = String::from("id,note\n");
+    for id in 1..=200 {
+        let note = match id {
+            5 => longest.clone(),
+            190 => shortest.clone(),
+            _ => format!("m-{id}"),
+        };
+        body.push_str(&format!("{id},{note}\n"));
+    }
+    let key = env.key("lt/", "notes.csv");
+    env.put_raw(&key, body.into_bytes()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key))
+        .await;
+    assert_eq!((r.rows_written, r.rows_quarantined), (200, 0), "{r:?}");
+    let found = support::pyiceberg(&env, "table_rows.py", "lt", &["note >= 'y'".to_string()]);
+    assert_eq!(found, serde_json::json!([{"id": 5, "note": longest}]));
+    let found = support::pyiceberg(&env, "table_rows.py", "lt", &["note < 'b'".to_string()]);
+    assert_eq!(found, serde_json::json!([{"id": 190, "note": shortest}]));
+
+    let ingestor = env.ingestor().await;
+    let table = ingestor
+        .catalog()
+        .load_table(&env.ident("lt"))
+        .await
+        .unwrap();
+    let note_id = table
+        .metadata()
+        .current_schema()
+        .field_by_name("note")
+        .unwrap()
+        .id;
+    let snapshot = table.metadata().current_snapshot().unwrap().clone();
+    let manifests = floe::maintenance::files::load_manifests(&table, &snapshot)
+        .await
+        .unwrap();
+    let files: Vec<_> = manifests
+        .iter()
+        .flat_map(|m| m.entries.iter().map(|e| e.data_file().clone()))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert!(
+        file.split_offsets().map_or(0, |s| s.len()) > 2,
+        "several row groups: {:?}",
+        file.split_offsets()
+    );
+    let text = |d: &iceberg::spec::Datum| match d.literal() {
+        iceberg::spec::PrimitiveLiteral::String(s) => s.clone(),
+        other => panic!("not a string bound: {other:?}"),
+    };
+    let upper = text(&file.upper_bounds()[&note_id]);
+    let lower = text(&file.lower_bounds()[&note_id]);
+    assert!(
+        upper >= longest,
+        "upper bound {upper:?} is below a stored value"
+    );
+    assert!(
+        lower <= shortest,
+        "lower bound {lower:?} is above a stored value"
+    );
+}
