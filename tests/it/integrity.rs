@@ -1020,3 +1020,75 @@ async fn long_texts_stay_inside_their_file_bounds_and_readers_find_them() {
         "lower bound {lower:?} is above a stored value"
     );
 }
+
+/// A data file larger than one upload part (8 MiB) is sent as several multipart parts cut
+/// mid-row-group; the file the S3 server assembles reads back with every row once and intact.
+#[tokio::test]
+async fn a_data_file_of_several_upload_parts_reads_back_whole() {
+    let env = TestEnv::new(&[(
+        "parts",
+        spec(
+            "parts",
+            "parts/",
+            "",
+            &[("id", "long"), ("token", "string")],
+        ),
+    )]);
+    // 64 hex digits per row from a mixing function: hardly compressible, so ~13 MB of Parquet.
+    let token = |id: u64| {
+        let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (0..4)
+            .map(|_| {
+                x ^= x >> 31;
+                x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (x >> 27);
+                format!("{x:016x}")
+            })
+            .collect::<String>()
+    };
+    let rows = 400_000u64;
+    let mut csv = String::from("id,token\n");
+    for id in 0..rows {
+        csv.push_str(&format!("{id},{}\n", token(id)));
+    }
+    let key = env.key("parts/", "tokens.csv");
+    env.put_raw(&key, csv.into_bytes()).await;
+    let r = env
+        .ingestor()
+        .await
+        .ingest(ObjectRef::new(LANDING, key))
+        .await;
+    assert_eq!((r.rows_written, r.rows_quarantined), (rows, 0), "{r:?}");
+
+    let ingestor = env.ingestor().await;
+    let table = ingestor
+        .catalog()
+        .load_table(&env.ident("parts"))
+        .await
+        .unwrap();
+    let snapshot = table.metadata().current_snapshot().unwrap().clone();
+    let sizes: Vec<u64> = floe::maintenance::files::load_manifests(&table, &snapshot)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|m| m.entries.iter().map(|e| e.data_file().file_size_in_bytes()))
+        .collect();
+    assert_eq!(sizes.len(), 1, "{sizes:?}");
+    assert!(
+        sizes[0] > floe::write::UPLOAD_PART_BYTES as u64,
+        "one file of several parts: {sizes:?}"
+    );
+    let mut seen = vec![false; rows as usize];
+    for b in support::scan(&table).await {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let tokens = b.column_by_name("token").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let id = ids.value(i);
+            assert_eq!(tokens.value(i), token(id as u64), "row {id}");
+            assert!(
+                !std::mem::replace(&mut seen[id as usize], true),
+                "row {id} twice"
+            );
+        }
+    }
+    assert!(seen.iter().all(|s| *s), "every row read back");
+}

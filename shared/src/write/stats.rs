@@ -118,7 +118,7 @@ pub(super) fn data_file_builder(
                     if let Some(n) = stats.null_count_opt() {
                         *nulls.entry(id).or_insert(0) += n;
                     }
-                    bounds.update(id, ty, stats)?;
+                    bounds.update(id, ty, stats);
                 }
                 // A row group without statistics could hold any value: no bound for the file.
                 None => {
@@ -169,15 +169,23 @@ impl Bounds {
         }
     }
 
-    /// Widens the bounds of `id` by a row group's statistics, exact or truncated.
-    fn update(&mut self, id: i32, ty: &PrimitiveType, stats: &Statistics) -> iceberg::Result<()> {
-        if let Some(min) = bound(ty, stats, Side::Min)? {
-            keep(&mut self.lower, id, min, |old, new| new < old);
+    /// Widens the bounds of `id` by a row group's statistics, exact or truncated. A statistic
+    /// that does not convert leaves the field without bounds (they are optional; a wrong one is
+    /// not).
+    fn update(&mut self, id: i32, ty: &PrimitiveType, stats: &Statistics) {
+        match (bound(ty, stats, Side::Min), bound(ty, stats, Side::Max)) {
+            (Ok(min), Ok(max)) => {
+                if let Some(min) = min {
+                    keep(&mut self.lower, id, min, |old, new| new < old);
+                }
+                if let Some(max) = max {
+                    keep(&mut self.upper, id, max, |old, new| new > old);
+                }
+            }
+            _ => {
+                self.unknown.insert(id);
+            }
         }
-        if let Some(max) = bound(ty, stats, Side::Max)? {
-            keep(&mut self.upper, id, max, |old, new| new > old);
-        }
-        Ok(())
     }
 }
 
@@ -294,5 +302,32 @@ mod tests {
         assert_eq!(min.literal(), &PrimitiveLiteral::Int128(-150));
         assert_eq!(max.literal(), &PrimitiveLiteral::Int128(12345));
         assert_eq!(min.data_type(), &ty);
+    }
+
+    #[test]
+    fn a_statistic_that_does_not_convert_leaves_the_field_without_bounds() {
+        use parquet::data_type::{ByteArray, FixedLenByteArray};
+        let mut bounds = Bounds::default();
+        let good = Statistics::byte_array(
+            Some(ByteArray::from("a")),
+            Some(ByteArray::from("b")),
+            None,
+            Some(0),
+            false,
+        );
+        bounds.update(1, &PrimitiveType::String, &good);
+        // A 15-byte value is no UUID.
+        let short = FixedLenByteArray::from(vec![7u8; 15]);
+        let bad = Statistics::fixed_len_byte_array(
+            Some(short.clone()),
+            Some(short),
+            None,
+            Some(0),
+            false,
+        );
+        bounds.update(2, &PrimitiveType::Uuid, &bad);
+        bounds.drop_unknown();
+        assert!(bounds.lower.contains_key(&1) && bounds.upper.contains_key(&1));
+        assert!(!bounds.lower.contains_key(&2) && !bounds.upper.contains_key(&2));
     }
 }

@@ -4,10 +4,11 @@
 //! iceberg-rust's `ParquetWriter` (0.10) drives parquet's `AsyncArrowWriter`, which serialises a
 //! whole row group into one growing `Vec` before storage sees a byte, and opendal's multipart
 //! writer then keeps that buffer until the next one arrives: a 32 MiB row group is held two or
-//! three times at its flush. Here parquet's synchronous `ArrowWriter` encodes on a blocking
-//! thread into a [`PartUpload`], which hands every full part ([`UPLOAD_PART_BYTES`]) to the
-//! file's storage writer as soon as it fills. A file in progress holds its open row group's
-//! encoded pages plus about two parts (the one filling, the one storage keeps until the next).
+//! three times at its flush. Here parquet's synchronous `ArrowWriter` encodes where blocking is
+//! allowed ([`blocking`]) into a [`PartUpload`], which hands every full part
+//! ([`UPLOAD_PART_BYTES`]) to the file's storage writer as soon as it fills. A file in progress
+//! holds its open row group's encoded pages plus about three parts (the one filling, the one
+//! storage keeps until the next, the one it is uploading).
 //! The `DataFile` statistics come from [`super::stats`], which follows iceberg-rust's rules.
 
 use std::io::{self, Write};
@@ -177,8 +178,15 @@ impl CurrentFileStatus for StreamingParquetWriter {
     }
 }
 
-/// Runs Parquet encoding (CPU, and the part uploads it blocks on) off the async workers.
+/// Runs Parquet encoding (CPU, and the part uploads it waits on) where blocking is allowed: in
+/// place on a multi-thread runtime's worker (the Lambda functions and the CLI), which keeps the
+/// encoder's allocations in the worker's malloc arena (an A/B against a pool thread: 9 MiB less
+/// peak RSS, same speed), else on the blocking pool (a current-thread runtime, as in tests).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> iceberg::Result<T> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
+        return Ok(tokio::task::block_in_place(f));
+    }
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         iceberg::Error::new(
             iceberg::ErrorKind::Unexpected,
@@ -471,8 +479,19 @@ mod tests {
             .build()
     }
 
+    /// Encoding in place on a multi-thread runtime's worker.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn streamed_files_are_byte_for_byte_and_stat_for_stat_what_iceberg_writes() {
+        same_file_and_stats_as_iceberg().await;
+    }
+
+    /// Encoding on the blocking pool (a current-thread runtime cannot block in place).
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_same_on_a_current_thread_runtime() {
+        same_file_and_stats_as_iceberg().await;
+    }
+
+    async fn same_file_and_stats_as_iceberg() {
         let schema = schema();
         let batches = batches(&schema);
         let theirs_path = scratch("theirs.parquet");
