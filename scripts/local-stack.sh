@@ -38,7 +38,11 @@ up() {
  "actions":["Admin","Read","List","Tagging","Write"]}]}
 JSON
     echo "==> starting SeaweedFS S3 on 127.0.0.1:$port (data in $state/seaweed)"
+    # Volume slots fixed instead of sized from free disk: each bucket is a collection with volumes
+    # of its own, and with < 5 GiB free `weed mini` allowed only 4, so the fifth bucket's writes
+    # failed ("No writable volumes and no free volumes left", HTTP 500). Volumes grow as written.
     nohup weed mini -dir="$state/seaweed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$port" \
+      -volume.max=32 -master.volumeSizeLimitMB=256 \
       -s3.config="$state/s3.json" -webdav=false -admin.ui=false -s3.port.lance=0 \
       > "$state/weed.log" 2>&1 &
     echo $! > "$pidfile"
