@@ -940,7 +940,7 @@ async fn random_rows_of_every_type_read_back_identical_or_quarantined() {
 /// statistics; the file's bounds must still cover it. (iceberg-rust 0.10's writer skipped such
 /// row groups and took the upper bound from the others: with the largest text in a skipped row
 /// group, the file's upper bound was below a stored value and a reader pruning by bounds — here
-/// pyiceberg with `note >= 'y'` — silently missed the row.)
+/// pyiceberg with `note >= 'y'` — silently missed the row.) DuckDB reads the same bounds.
 #[tokio::test]
 async fn long_texts_stay_inside_their_file_bounds_and_readers_find_them() {
     let mut env = TestEnv::new(&[(
@@ -1019,6 +1019,12 @@ async fn long_texts_stay_inside_their_file_bounds_and_readers_find_them() {
         lower <= shortest,
         "lower bound {lower:?} is above a stored value"
     );
+
+    // DuckDB prunes by the same bounds.
+    let found = support::duckdb_rows_where(&env, &table, "note >= 'y'");
+    assert_eq!(found, serde_json::json!([{"id": 5, "note": longest}]));
+    let found = support::duckdb_rows_where(&env, &table, "note < 'b'");
+    assert_eq!(found, serde_json::json!([{"id": 190, "note": shortest}]));
 }
 
 /// A data file larger than one upload part (8 MiB) is sent as several multipart parts cut

@@ -390,6 +390,12 @@ pub fn pyiceberg(env: &TestEnv, script: &str, table: &str, extra: &[String]) -> 
 /// Runs `tests/py/duckdb_rows.py` (DuckDB 1.4.4 + its iceberg extension, in the pyiceberg venv)
 /// on `table`'s current metadata file and parses the rows it prints.
 pub fn duckdb_rows(env: &TestEnv, table: &Table) -> serde_json::Value {
+    duckdb_rows_where(env, table, "true")
+}
+
+/// [`duckdb_rows`] of the rows matching a SQL condition (`where_sql`), which DuckDB also uses to
+/// prune data files by their bounds.
+pub fn duckdb_rows_where(env: &TestEnv, table: &Table, where_sql: &str) -> serde_json::Value {
     let python = std::env::var("FLOE_TEST_PYICEBERG").expect(
         "FLOE_TEST_PYICEBERG is not set: run the tests with `make test` (it installs DuckDB too)",
     );
@@ -398,6 +404,7 @@ pub fn duckdb_rows(env: &TestEnv, table: &Table) -> serde_json::Value {
     let out = std::process::Command::new(python)
         .arg(script)
         .arg(metadata)
+        .arg(where_sql)
         .envs(env.vars.iter())
         .output()
         .expect("run duckdb");

@@ -2,7 +2,8 @@
 from its metadata file and prints its rows as JSON objects, as table_rows.py does: bytes as hex,
 UUIDs hyphenated, decimals and times as text, maps as objects.
 
-Usage: duckdb_rows.py <metadata-location>
+Usage: duckdb_rows.py <metadata-location> [where]
+(where: a SQL condition, e.g. "note >= 'y'": DuckDB prunes data files by their bounds)
 S3 settings come from AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION.
 """
 import json
@@ -34,7 +35,8 @@ def main() -> None:
             endpoint.scheme == "https",
         ],
     )
-    cur = con.execute("SELECT * FROM iceberg_scan(?)", [metadata])
+    where = sys.argv[2] if len(sys.argv) > 2 else "true"
+    cur = con.execute(f"SELECT * FROM iceberg_scan(?) WHERE {where}", [metadata])
     names = [d[0] for d in cur.description]
     rows = [plain(dict(zip(names, r))) for r in cur.fetchall()]
     rows.sort(key=lambda r: json.dumps(r, sort_keys=True))
