@@ -95,7 +95,7 @@ pub(super) fn data_file_builder(
     size: u64,
     path: String,
     nan_counts: NanCounts,
-) -> iceberg::Result<DataFileBuilder> {
+) -> DataFileBuilder {
     let mut sizes: HashMap<i32, u64> = HashMap::new();
     let mut values: HashMap<i32, u64> = HashMap::new();
     let mut nulls: HashMap<i32, u64> = HashMap::new();
@@ -149,7 +149,7 @@ pub(super) fn data_file_builder(
                 .filter_map(|g| g.file_offset())
                 .collect(),
         ));
-    Ok(builder)
+    builder
 }
 
 /// The smallest lower and largest upper bound per field id over a file's row groups.
@@ -209,33 +209,23 @@ enum Side {
 /// of a statistic is Iceberg's single-value serialisation for every type but a decimal stored as
 /// INT32 / INT64 (little-endian there, big-endian two's complement in Iceberg).
 fn bound(ty: &PrimitiveType, stats: &Statistics, side: Side) -> iceberg::Result<Option<Datum>> {
-    let pick = |min: Option<i128>, max: Option<i128>| match side {
-        Side::Min => min,
-        Side::Max => max,
-    };
-    let decimal = match (ty, stats) {
-        (PrimitiveType::Decimal { .. }, Statistics::Int32(s)) => Some(pick(
-            s.min_opt().map(|v| i128::from(*v)),
-            s.max_opt().map(|v| i128::from(*v)),
-        )),
-        (PrimitiveType::Decimal { .. }, Statistics::Int64(s)) => Some(pick(
-            s.min_opt().map(|v| i128::from(*v)),
-            s.max_opt().map(|v| i128::from(*v)),
-        )),
-        _ => None,
-    };
-    if let Some(unscaled) = decimal {
-        return unscaled
-            .map(|v| Datum::try_from_bytes(&v.to_be_bytes(), ty.clone()))
-            .transpose();
-    }
     let bytes = match side {
         Side::Min => stats.min_bytes_opt(),
         Side::Max => stats.max_bytes_opt(),
     };
-    bytes
-        .map(|b| Datum::try_from_bytes(b, ty.clone()))
-        .transpose()
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let unscaled = match (ty, stats) {
+        (PrimitiveType::Decimal { .. }, Statistics::Int32(_)) => {
+            i128::from(i32::from_le_bytes(bytes.try_into()?))
+        }
+        (PrimitiveType::Decimal { .. }, Statistics::Int64(_)) => {
+            i128::from(i64::from_le_bytes(bytes.try_into()?))
+        }
+        _ => return Datum::try_from_bytes(bytes, ty.clone()).map(Some),
+    };
+    Datum::try_from_bytes(&unscaled.to_be_bytes(), ty.clone()).map(Some)
 }
 
 #[cfg(test)]

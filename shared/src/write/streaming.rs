@@ -156,7 +156,7 @@ impl FileWriter for StreamingParquetWriter {
             size as u64,
             self.output_file.location().to_string(),
             self.nan_counts,
-        )?])
+        )])
     }
 }
 
@@ -205,8 +205,8 @@ struct PartUpload {
 }
 
 impl PartUpload {
-    fn send(&mut self) -> io::Result<()> {
-        let part = std::mem::replace(&mut self.part, Vec::with_capacity(self.part_bytes));
+    /// Hands one part to the storage writer, waiting on the runtime from this blocking thread.
+    fn upload(&mut self, part: Vec<u8>) -> io::Result<()> {
         self.runtime
             .block_on(self.file.write(Bytes::from(part)))
             .map_err(io::Error::other)
@@ -216,9 +216,7 @@ impl PartUpload {
     fn finish(&mut self) -> io::Result<()> {
         if !self.part.is_empty() {
             let part = std::mem::take(&mut self.part);
-            self.runtime
-                .block_on(self.file.write(Bytes::from(part)))
-                .map_err(io::Error::other)?;
+            self.upload(part)?;
         }
         self.runtime
             .block_on(self.file.close())
@@ -232,7 +230,8 @@ impl Write for PartUpload {
         let n = room.min(buf.len());
         self.part.extend_from_slice(&buf[..n]);
         if self.part.len() == self.part_bytes {
-            self.send()?;
+            let full = std::mem::replace(&mut self.part, Vec::with_capacity(self.part_bytes));
+            self.upload(full)?;
         }
         Ok(n)
     }
