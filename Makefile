@@ -31,9 +31,14 @@ bench:
 	scripts/bench.sh
 
 ## package: release zips for Lambda (arm64, provided.al2023); CATALOG=sql|rest|glue|s3tables links
-## only that catalog (the deployment's `catalog_type`), unset links all four
+## only that catalog (the deployment's `catalog_type`), unset links all four; SQL_RULES=no leaves
+## the SQL rules engine out (for specs without [[contract.rules]]: a spec with rules is then
+## refused at start-up)
 CATALOG ?=
-PACKAGE_FEATURES = $(if $(CATALOG),--no-default-features --features catalog-$(CATALOG),)
+SQL_RULES ?= yes
+PACKAGE_CATALOGS = $(if $(CATALOG),catalog-$(CATALOG),catalog-sql catalog-rest catalog-glue catalog-s3tables)
+PACKAGE_RULES = $(if $(filter no,$(SQL_RULES)),,sql-rules)
+PACKAGE_FEATURES = --no-default-features --features "$(strip $(PACKAGE_CATALOGS) $(PACKAGE_RULES))"
 package:
 	# Built one at a time so the DataFusion engine (validate's `checks` feature) stays out of ingest.
 	cargo lambda build --release --arm64 --output-format zip -p ingest $(PACKAGE_FEATURES)

@@ -17,8 +17,9 @@ def top_module(path):
 
 def strip_tests(text):
     # Unit tests may import anything; only the code's own graph counts.
-    i = text.find("#[cfg(test)]\nmod tests")
-    return text if i < 0 else text[:i]
+    # (`#[cfg(test)]` or `#[cfg(all(test, ...))]` test modules, which sit at the end of a file)
+    m = re.search(r"#\[cfg\((?:all\()?test\b[^\n]*\]\nmod \w+", text)
+    return text if m is None else text[:m.start()]
 
 
 def modules():
