@@ -44,6 +44,9 @@ fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 "$venv/bin/python" "$here/bench.py" --floe "$CARGO_TARGET_DIR/release/floe" "$@"
 echo
+echo "==> the ingest function binary as Lambda runs it (Runtime API stub, one S3 event) vs the floe CLI: seconds, peak RSS"
+"$venv/bin/python" "$here/bench_lambda.py" --floe "$CARGO_TARGET_DIR/release/floe" --ingest "$CARGO_TARGET_DIR/release/ingest"
+echo
 echo "==> nested JSON lines and Avro into a nested table vs DuckDB read_json, pyarrow and fastavro (same files)"
 "$venv/bin/python" "$here/bench_nested.py" --floe "$CARGO_TARGET_DIR/release/floe"
 echo
@@ -79,6 +82,29 @@ for fn in ingest validate commit compact; do
     FLOE_TABLE_SPECS="$root/tables" FLOE_LOG_LEVEL=warn \
     "$venv/bin/python" "$here/coldstart.py" "$CARGO_TARGET_DIR/release/$fn" 9 --json "$root/bench/results/coldstart.json"
 done
+# Zips of this run's native release builds (x86-64, stripped, zip -9): the default build, and
+# with FLOE_BENCH_SMALL_BUILDS=1 the smallest (Glue only, no SQL rules engine: what
+# `make package CATALOG=glue SQL_RULES=no` links).
+# validate stays with every catalog's build only: its table checks link the DataFusion engine.
+echo
+echo "==> zips of the native release builds, default vs Glue only without the SQL rules engine"
+zipdir="$FLOE_BENCH_WORK/zips"
+rm -rf "$zipdir" && mkdir -p "$zipdir"
+native_zip() { strip -o "$zipdir/bootstrap" "$2" && (cd "$zipdir" && zip -q -9 "$1.zip" bootstrap && rm bootstrap); }
+for fn in ingest validate commit compact; do native_zip "$fn" "$CARGO_TARGET_DIR/release/$fn"; done
+# Opt-in (FLOE_BENCH_SMALL_BUILDS=1): three more release builds, ~8 min each on 2 cores.
+if [ -n "${FLOE_BENCH_SMALL_BUILDS:-}" ]; then
+  for fn in ingest commit compact; do
+    cargo build --release -p "$fn" --no-default-features --features catalog-glue
+    native_zip "$fn-glue-norules" "$CARGO_TARGET_DIR/release/$fn"
+  done
+fi
+"$venv/bin/python" - "$zipdir" "$root/bench/results/zips-native.json" <<'PY'
+import json, os, sys
+sizes = {f[:-4]: os.path.getsize(os.path.join(sys.argv[1], f)) for f in sorted(os.listdir(sys.argv[1])) if f.endswith(".zip")}
+print(json.dumps(sizes, indent=2))
+json.dump(sizes, open(sys.argv[2], "w"), indent=2)
+PY
 # Zip sizes, when `make package` has built them (arm64 cross builds: not rebuilt here).
 "$venv/bin/python" - "$CARGO_TARGET_DIR/lambda" "$root/bench/results/zips.json" <<'PY'
 import json, os, sys

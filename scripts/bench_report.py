@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One table of every `make bench` figure against its same-run baseline and its goal (issue 7),
 from the per-benchmark results in bench/results/: ingest.json, nested.json, compact-10000.json, commit.md,
-coldstart.json and zips.json. Writes bench/results/summary.{md,json} and summary.png (a chart:
+lambda.json, coldstart.json, zips.json (arm64, `make package`) and zips-native.json (this run's
+native release builds). Writes bench/results/summary.{md,json} and summary.png (a chart:
 throughput in rows/s per tool, and peak RSS against the 128 MiB bound). A figure whose results
 file is missing is reported as not measured rather than left out."""
 import json, os, re, sys
@@ -127,6 +128,16 @@ def main():
                 rows.append(row(f"read of one large object: {r['tool'].split(', ', 1)[-1]} vs one GET stream", f"{r['mb_s']:.0f} MB/s",
                                 f"{one['mb_s']:.0f} MB/s", r["ratio"], "(item 3: measured; opt-in)", True))
 
+    lam = load("lambda.json")
+    if lam:
+        fn = next(v for k, v in lam["cases"].items() if k.startswith("ingest function"))
+        cli = next(v for k, v in lam["cases"].items() if k.startswith("floe CLI"))
+        rows.append(row(f"peak RSS, ingest function binary (Lambda Runtime API), CSV {lam['mb']:.0f} MB, unpartitioned",
+                        f"{fn['rss_mib']:.0f} MiB", f"floe CLI {cli['rss_mib']:.0f} MiB", fn["rss_mib"] / cli["rss_mib"],
+                        f"≤ {MIB_BOUND} MiB", fn["rss_mib"] <= MIB_BOUND))
+        rows.append(row(f"ingest function binary vs floe CLI, CSV {lam['mb']:.0f} MB: seconds", f"{fn['secs']:.2f} s",
+                        f"{cli['secs']:.2f} s", cli["secs"] / fn["secs"], "(measured)", True))
+
     commit = commit_figures()
     if commit:
         queue = next((v for k, v in commit.items() if k.startswith("queue") and "commits_s" in v), None)
@@ -145,10 +156,21 @@ def main():
         rows.append(row(f"cold start {fn}: process start -> first /next", f"{c['median_ms']:.1f} ms" if c else "not measured",
                         "", None, "≤ 15 ms", bool(c) and c["median_ms"] <= 15))
     zips = load("zips.json") or {}
+    native = load("zips-native.json") or {}
     for fn in ("ingest", "validate", "commit", "compact"):
         z = zips.get(fn)
-        rows.append(row(f"zip {fn} (arm64)", f"{z/1e6:.1f} MB" if z else "not built (make package)", "", None, "≤ 15 MB",
+        rows.append(row(f"zip {fn} (arm64, make package)", f"{z/1e6:.1f} MB" if z else "not built (make package)", "", None, "≤ 15 MB",
                         bool(z) and z <= 15e6))
+    # Same-run figures from the native release builds (x86-64, stripped, zip -9): every catalog +
+    # SQL rules (the default) vs the smallest build (Glue only, no SQL rules engine).
+    for fn in ("ingest", "validate", "commit", "compact"):
+        full, small = native.get(fn), native.get(f"{fn}-glue-norules")
+        if full and small:
+            rows.append(row(f"zip {fn} (x86-64, this run): Glue only + no SQL rules vs default build",
+                            f"{small/1e6:.1f} MB", f"{full/1e6:.1f} MB", small / full, "≤ 15 MB", small <= 15e6))
+        elif full:
+            rows.append(row(f"zip {fn} (x86-64, this run, default build)", f"{full/1e6:.1f} MB", "", None,
+                            "≤ 15 MB", full <= 15e6))
 
     tag = (ingest or {}).get("tag", "?")
     lines = [f"Floe benchmark summary (ingest run {tag}; one core, baselines from the same run)", "",
@@ -157,10 +179,12 @@ def main():
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
         lines.append(f"| {r['figure']} | {r['floe']} | {r['baseline']} | {ratio} | {r['goal']} | {'yes' if r['met'] else 'no'} |")
     save_results("summary", "\n".join(lines), rows)
-    chart(ingest, load("compact-10000.json"))
+    chart(ingest, load("compact-10000.json"), load("compact-10000-sort.json"), scaling, native)
 
 
-def chart(ingest, compact):
+def chart(ingest, compact, sort, scaling, native):
+    """Six panels: ingest and compaction throughput, Floe's peak RSS against the bound, the
+    multi-core scaling curve, sort compaction, and the zips against their goal."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -168,31 +192,48 @@ def chart(ingest, compact):
     except ImportError:
         print("(matplotlib not installed: no chart)", file=sys.stderr)
         return
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5.5))
+    fig, grid = plt.subplots(2, 3, figsize=(18, 10))
+    axes = grid.flatten()
     if ingest:
         rs = [r for r in ingest["rows"] if r["nrows"] == ingest["rows"][0]["nrows"]]
-        names = [short(r) for r in rs]
-        vals = [r["nrows"] / r["secs"] / 1e6 for r in rs]
-        colors = ["#1f77b4" if r["tool"].startswith("Floe") else "#999999" for r in rs]
-        axes[0].barh(names, vals, color=colors)
-        axes[0].set_title("Ingest, 2 M rows, one core (M rows/s)")
-        axes[0].invert_yaxis()
+        bars(axes[0], [short(r) for r in rs], [r["nrows"] / r["secs"] / 1e6 for r in rs],
+             "Ingest, 2 M rows, one core (M rows/s)")
         rss = [r for r in ingest["rows"] if r["tool"].startswith("Floe")]
-        axes[2].barh([short(r) for r in rss], [r["rss_mib"] for r in rss], color="#1f77b4")
+        bars(axes[2], [short(r) for r in rss], [r["rss_mib"] for r in rss], "Floe ingest peak RSS (MiB)")
         axes[2].axvline(MIB_BOUND, color="red", linestyle="--", label=f"{MIB_BOUND} MiB goal")
-        axes[2].set_title("Floe ingest peak RSS (MiB)")
-        axes[2].invert_yaxis()
         axes[2].legend()
-    if compact:
-        names = [x["tool"].split(":")[0].split(" (")[0][:28] for x in compact["results"]]
-        vals = [compact["rows"] / x["secs"] / 1e6 for x in compact["results"]]
-        colors = ["#1f77b4" if n.startswith("Floe") else "#999999" for n in names]
-        axes[1].barh(names, vals, color=colors)
-        axes[1].set_title(f"Compaction, {compact['files']} files -> one (M rows/s)")
-        axes[1].invert_yaxis()
+    for ax, c, title in ((axes[1], compact, "Compaction"), (axes[4], sort, "Sort compaction")):
+        if c:
+            names = [x["tool"].split(":")[0].split(" (")[0][:34] for x in c["results"]]
+            bars(ax, names, [c["rows"] / x["secs"] / 1e6 for x in c["results"]],
+                 f"{title}, {c['files']} files -> one (M rows/s)")
+    if scaling:
+        med = {k: sorted(v)[len(v) // 2] for k, v in scaling["secs"].items()}
+        for tool, marker in (("DuckDB", "s"), ("Floe", "o")):
+            pts = sorted((2 if "2 cores" in name or "threads=2" in name else 1, scaling["mb"] / secs)
+                         for name, secs in med.items() if name.startswith(tool) and "pipeline off" not in name)
+            axes[3].plot([p[0] for p in pts], [p[1] for p in pts], marker=marker,
+                         color="#1f77b4" if tool == "Floe" else "#999999", label=tool)
+        axes[3].set_xticks([1, 2])
+        axes[3].set_xlabel("cores")
+        axes[3].set_title("Scaling, CSV unpartitioned (MB/s, median)")
+        axes[3].legend()
+    if native:
+        names = sorted(native)
+        bars(axes[5], names, [native[n] / 1e6 for n in names], "Function zips, x86-64, this run (MB)", floe=True)
+        axes[5].axvline(15, color="red", linestyle="--", label="15 MB goal")
+        axes[5].legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(RESULTS, "summary.png"), dpi=90)
+    fig.savefig(os.path.join(RESULTS, "summary.png"), dpi=80)
     print(f"chart: {os.path.join(RESULTS, 'summary.png')}")
+
+
+def bars(ax, names, vals, title, floe=False):
+    """Horizontal bars, Floe's blue (every bar when `floe`), baselines grey."""
+    colors = ["#1f77b4" if floe or n.startswith("Floe") else "#999999" for n in names]
+    ax.barh(names, vals, color=colors)
+    ax.set_title(title)
+    ax.invert_yaxis()
 
 
 def short(r):
