@@ -130,8 +130,8 @@ def main():
     splits = []
     for n in range(args.runs):
         for name in cases:
-            env = floe_env(f"lambda-{tag}-{n}-{len(cases[name])}-{name[:4]}")
-            env["FLOE_CATALOG_URI"] = f"sqlite://{WORK}/catalog-lambda-{tag}-{n}-{name[:4]}.db"
+            # A fresh catalog and warehouse per run (floe_env derives both from the tag).
+            env = floe_env(f"lambda-{tag}-{n}-{name[:4]}")
             if name.startswith("ingest"):
                 secs, rss, resp, split = run_function(args.ingest, env, s3_event("floe-landing", key, size))
                 splits.append(split)
