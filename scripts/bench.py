@@ -103,11 +103,14 @@ os._exit(0)
 """
 
 
-def pyiceberg_baseline(csv, tag):
-    """pyiceberg 0.12 appending the same CSV (read by pyarrow) to an Iceberg table on the same S3."""
+def pyiceberg_python():
+    """The python of pyiceberg's venv (`make test` installs it), None when it is not there."""
     python = os.path.expanduser(os.environ.get("FLOE_PYICEBERG_PYTHON", "~/.cache/floe-pyiceberg/bin/python"))
-    if not os.path.exists(python):
-        return None
+    return python if os.path.exists(python) else None
+
+
+def pyiceberg_baseline(python, csv, tag):
+    """pyiceberg 0.12 appending the same CSV (read by pyarrow) to an Iceberg table on the same S3."""
     db = os.path.join(WORK, f"pyiceberg-{tag}.db")
     secs, rss, _ = measure([python, "-c", PYICEBERG_APPEND, csv, db, f"s3://floe-warehouse/bench-{tag}-pyiceberg"])
     return secs, rss
@@ -136,11 +139,29 @@ def pyarrow_baseline(csv):
     return secs, rss
 
 
+def median_of_rounds(cases, runs):
+    """Runs every case of `cases` (name -> fn() returning (secs, rss, report)) once per round, the
+    cases alternating within a round, `runs` rounds. Per case: median seconds, max peak RSS, the
+    runs' seconds and the last report. On this noisy machine a single run of each tool can be off
+    by 1.5x; alternating rounds spread a slow spell over every tool."""
+    done = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, fn in cases.items():
+            done[name].append(fn())
+    out = {}
+    for name, results in done.items():
+        secs = sorted(r[0] for r in results)
+        out[name] = dict(secs=secs[len(secs) // 2], runs=[round(r[0], 2) for r in results],
+                         rss_mib=max(r[1] for r in results), report=results[-1][2])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--floe", required=True)
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the ~200 MB CSV")
     ap.add_argument("--big-rows", type=int, default=10_000_000, help="rows of the ~1 GB CSV (0 to skip)")
+    ap.add_argument("--runs", type=int, default=3, help="alternating rounds of the ~200 MB cases (median)")
     args = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
     tag = time.strftime("%Y%m%d%H%M%S")
@@ -149,18 +170,42 @@ def main():
     csv = os.path.join(WORK, f"orders-{args.rows}.csv")
     size = gen(args.floe, args.rows, csv)
     mb = size / 1e6
-    print(f"== {csv}: {mb:.0f} MB, {args.rows} rows")
-    d_secs, d_rss = duckdb_baseline(csv)
-    p_secs, p_rss = pyarrow_baseline(csv)
-    pi = pyiceberg_baseline(csv, tag)
-    u_secs, u_rss, urep = floe_ingest(args.floe, csv, tag + "-u", prefix="orders-flat")
-    f_secs, f_rss, rep = floe_ingest(args.floe, csv, tag + "-a")
-    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="DuckDB 1.4.4 threads=1 (local file -> local file)", secs=d_secs, mb_s=mb / d_secs, rss_mib=d_rss))
-    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Parquet zstd", tool="pyarrow streaming, use_threads=False (local -> local)", secs=p_secs, mb_s=mb / p_secs, rss_mib=p_rss))
-    if pi:
-        rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool="pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)", secs=pi[0], mb_s=mb / pi[0], rss_mib=pi[1]))
-    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, S3 -> S3 + commit, {urep['files']} file(s)", secs=u_secs, mb_s=mb / u_secs, rss_mib=u_rss))
-    rows.append(dict(nrows=args.rows, case=f"CSV {mb:.0f} MB -> Iceberg", tool=f"Floe ingest, day-partitioned, S3 -> S3 + commit, {rep['files']} files", secs=f_secs, mb_s=mb / f_secs, rss_mib=f_rss))
+    inputs = {"csv": (csv, mb)}
+    for kind, ext in (("jsonl", "jsonl"), ("parquet", "parquet")):
+        path = os.path.join(WORK, f"orders-{args.rows}.{ext}")
+        inputs[kind] = (path, gen(args.floe, args.rows, path, kind) / 1e6)
+    print(f"== {csv}: {mb:.0f} MB, {args.rows} rows; {args.runs} alternating round(s), median")
+    round_no = iter(range(10**6))
+
+    def floe_case(path, t, prefix):
+        return lambda: floe_ingest(args.floe, path, f"{tag}{t}-{next(round_no)}", prefix=prefix)
+
+    def with_none(fn):
+        return lambda: (*fn(), None)
+
+    cases = {
+        "duckdb": with_none(lambda: duckdb_baseline(csv)),
+        "pyarrow": with_none(lambda: pyarrow_baseline(csv)),
+        "u": floe_case(csv, "-u", "orders-flat"),
+        "a": floe_case(csv, "-a", "orders"),
+        "jsonl": floe_case(inputs["jsonl"][0], "-jsonl", "orders-flat"),
+        "parquet": floe_case(inputs["parquet"][0], "-parquet", "orders-flat"),
+    }
+    python = pyiceberg_python()
+    if python:
+        cases["pyiceberg"] = with_none(lambda: pyiceberg_baseline(python, csv, f"{tag}-{next(round_no)}"))
+    m = median_of_rounds(cases, args.runs)
+
+    def add(name, case, tool, nrows=args.rows, size_mb=mb):
+        r = m[name]
+        rows.append(dict(nrows=nrows, case=case, tool=tool, secs=r["secs"], runs=r["runs"], mb_s=size_mb / r["secs"], rss_mib=r["rss_mib"]))
+
+    add("duckdb", f"CSV {mb:.0f} MB -> Parquet zstd", "DuckDB 1.4.4 threads=1 (local file -> local file)")
+    add("pyarrow", f"CSV {mb:.0f} MB -> Parquet zstd", "pyarrow streaming, use_threads=False (local -> local)")
+    if "pyiceberg" in m:
+        add("pyiceberg", f"CSV {mb:.0f} MB -> Iceberg", "pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)")
+    add("u", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, S3 -> S3 + commit, {m['u']['report']['files']} file(s)")
+    add("a", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, day-partitioned, S3 -> S3 + commit, {m['a']['report']['files']} files")
 
     if args.big_rows:
         big = os.path.join(WORK, f"orders-{args.big_rows}.csv")
@@ -171,21 +216,21 @@ def main():
             b_secs, b_rss, brep = floe_ingest(args.floe, big, tag + t, prefix=prefix)
             rows.append(dict(nrows=args.big_rows, case=f"CSV {bmb:.0f} MB -> Iceberg", tool=f"Floe ingest, {label}, {brep['files']} files", secs=b_secs, mb_s=bmb / b_secs, rss_mib=b_rss))
 
-    for kind, ext in (("jsonl", "jsonl"), ("parquet", "parquet")):
-        path = os.path.join(WORK, f"orders-{args.rows}.{ext}")
-        ksize = gen(args.floe, args.rows, path, kind) / 1e6
-        k_secs, k_rss, krep = floe_ingest(args.floe, path, tag + f"-{kind}", prefix="orders-flat")
-        rows.append(dict(nrows=args.rows, case=f"{kind} {ksize:.0f} MB -> Iceberg", tool=f"Floe ingest, unpartitioned, {krep['files']} file(s)", secs=k_secs, mb_s=ksize / k_secs, rss_mib=k_rss))
+    for kind in ("jsonl", "parquet"):
+        ksize = inputs[kind][1]
+        add(kind, f"{kind} {ksize:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, {m[kind]['report']['files']} file(s)", size_mb=ksize)
 
     floe_mb_s = next(r["mb_s"] for r in rows if r["tool"].startswith("Floe ingest, unpartitioned"))  # like-for-like with the baselines
     lines = [
-        f"Ingest benchmark {tag} (one core: taskset -c 0; SeaweedFS on the other core)",
+        f"Ingest benchmark {tag} (one core: taskset -c 0; SeaweedFS on the other core; "
+        f"{mb:.0f} MB cases: median of {args.runs} alternating rounds, peak RSS the max; the 1 GB CSV: one run)",
         "",
-        "| case | tool | seconds | MB/s | peak RSS MiB | Floe MB/s ÷ this |",
-        "|---|---|---:|---:|---:|---:|",
+        "| case | tool | seconds (runs) | MB/s | peak RSS MiB | Floe MB/s ÷ this |",
+        "|---|---|---|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['case']} | {r['tool']} | {r['secs']:.2f} | {r['mb_s']:.1f} | {r['rss_mib']:.0f} | {floe_mb_s / r['mb_s']:.2f} |")
+        runs = f" ({', '.join(f'{x:.2f}' for x in r['runs'])})" if len(r.get("runs", [])) > 1 else ""
+        lines.append(f"| {r['case']} | {r['tool']} | {r['secs']:.2f}{runs} | {r['mb_s']:.1f} | {r['rss_mib']:.0f} | {floe_mb_s / r['mb_s']:.2f} |")
     save_results("ingest", "\n".join(lines), dict(tag=tag, rows=rows))
 
 

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::StreamExt;
 use iceberg::Catalog;
 use serde::Serialize;
 
@@ -266,7 +267,6 @@ pub async fn check_files(
     files: &[iceberg::spec::DataFile],
     source: &crate::source::ObjectRef,
 ) -> Result<(), (&'static str, String)> {
-    use futures::StreamExt;
     let location = format!("{}/", table.metadata().location().trim_end_matches('/'));
     let registered = source.url();
     let (inside, outside): (Vec<&iceberg::spec::DataFile>, Vec<&iceberg::spec::DataFile>) = files
@@ -371,6 +371,36 @@ pub enum TableCommitError {
     Commit(#[from] crate::commit::CommitError),
 }
 
+/// Requests of one batch whose files are read and checked at the same time (each checks its
+/// files 16 at a time).
+const REQUESTS_CHECKED_AT_ONCE: usize = 4;
+
+/// One request, made ready for its table's commit.
+enum Prepared {
+    /// Its idempotency key is in the table's history already.
+    Committed,
+    /// Its data-file list cannot be read or decoded.
+    Unreadable(iceberg::Error),
+    /// Its data files and what `check_files` found.
+    Checked {
+        files: Vec<iceberg::spec::DataFile>,
+        check: Result<(), (&'static str, String)>,
+    },
+}
+
+async fn prepare(table: &iceberg::table::Table, r: &CommitRequest) -> Prepared {
+    if crate::commit::find_committed(table, &r.idempotency_key).is_some() {
+        return Prepared::Committed;
+    }
+    match r.data_files(table).await {
+        Ok(files) => {
+            let check = check_files(table, &files, &r.source).await;
+            Prepared::Checked { files, check }
+        }
+        Err(e) => Prepared::Unreadable(e),
+    }
+}
+
 async fn commit_table(
     catalog: &Arc<dyn Catalog>,
     table: &str,
@@ -388,45 +418,46 @@ async fn commit_table(
             table: table.to_string(),
             source,
         })?;
-    let mut entries = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (id, r, body) in requests {
-        if !seen.insert(r.idempotency_key.clone()) {
-            continue; // the same request twice in one batch
-        }
-        if crate::commit::find_committed(&current, &r.idempotency_key).is_some() {
+    // The same request twice in one batch counts once.
+    let unique: Vec<&(String, CommitRequest, String)> = requests
+        .iter()
+        .filter(|(_, r, _)| seen.insert(r.idempotency_key.clone()))
+        .collect();
+    // Each request's files are read and checked (a HEAD per file) concurrently across the batch;
+    // the outcomes are taken in the batch's order.
+    let prepared: Vec<Prepared> = futures::stream::iter(unique.iter())
+        .map(|(_, r, _)| prepare(&current, r))
+        .buffered(REQUESTS_CHECKED_AT_ONCE)
+        .collect()
+        .await;
+    let mut entries = Vec::new();
+    for ((id, r, body), prepared) in unique.into_iter().zip(prepared) {
+        let files = match prepared {
             // Already in: nothing to check (its files may be compacted away since).
-            entries.push(BatchEntry {
-                key: r.idempotency_key.clone(),
-                files: Vec::new(),
-                rows: r.rows,
-            });
-            continue;
-        }
-        let files = match r.data_files(&current).await {
-            Ok(files) => files,
-            Err(e) if e.kind() == iceberg::ErrorKind::DataInvalid => {
+            Prepared::Committed => Vec::new(),
+            Prepared::Unreadable(e) if e.kind() == iceberg::ErrorKind::DataInvalid => {
                 refusals.push((
                     refused(id, Some(table), "undecodable_files", e.to_string()),
                     body.clone(),
                 ));
                 continue;
             }
-            Err(source) => {
+            Prepared::Unreadable(source) => {
                 return Err(TableCommitError::DataFiles {
                     key: r.idempotency_key.clone(),
                     source,
                 })
             }
+            Prepared::Checked { files, check } => match check {
+                Ok(()) => files,
+                Err(("check_failed", why)) => return Err(TableCommitError::Check(why)),
+                Err((code, why)) => {
+                    refusals.push((refused(id, Some(table), code, why), body.clone()));
+                    continue;
+                }
+            },
         };
-        match check_files(&current, &files, &r.source).await {
-            Ok(()) => {}
-            Err(("check_failed", why)) => return Err(TableCommitError::Check(why)),
-            Err((code, why)) => {
-                refusals.push((refused(id, Some(table), code, why), body.clone()));
-                continue;
-            }
-        }
         entries.push(BatchEntry {
             key: r.idempotency_key.clone(),
             files,

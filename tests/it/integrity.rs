@@ -713,13 +713,30 @@ async fn queued_requests_are_one_message_per_object_checked_before_commit() {
     );
     let report = commit_messages(ingestor.catalog(), vec![msg("gone", &gone)], &settings).await;
     assert_eq!(report.refused[0].code, "missing_files", "{report:?}");
-    // The real request commits all 150 rows at once.
-    let report = commit_messages(ingestor.catalog(), vec![msg("ok", &sent[0])], &settings).await;
-    assert!(
-        report.failed_message_ids.is_empty() && report.refused.is_empty(),
+    // In one batch (its requests are checked concurrently), each refusal names its own message,
+    // and the real request, twice in the batch, commits all 150 rows once.
+    let batch = vec![
+        msg("foreign", &foreign),
+        msg("ok", &sent[0]),
+        msg("gone", &gone),
+        msg("ok-again", &sent[0]),
+    ];
+    let report = commit_messages(ingestor.catalog(), batch, &settings).await;
+    let refused: Vec<(&str, &str)> = report
+        .refused
+        .iter()
+        .map(|r| (r.message_id.as_str(), r.code))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![("foreign", "outside_table"), ("gone", "missing_files")],
         "{report:?}"
     );
-    assert_eq!(report.tables[0].rows, 150);
+    assert_eq!(report.failed_message_ids, vec!["foreign", "gone"]);
+    assert_eq!(
+        (report.tables[0].committed, report.tables[0].rows),
+        (1, 150)
+    );
     assert_eq!(
         longs(&table_batches(&env, "wide").await, "id"),
         (0..150).collect::<Vec<_>>()
