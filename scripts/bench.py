@@ -6,7 +6,7 @@ GET + decode + conform + partitioned Parquet write + PUT + Iceberg commit.
 
 Results: printed as a markdown table and written to bench/results/ingest.{md,json}.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, itertools, json, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ.get("FLOE_BENCH_WORK", os.path.join(ROOT, ".floe", "bench"))
@@ -140,20 +140,17 @@ def pyarrow_baseline(csv):
 
 
 def median_of_rounds(cases, runs):
-    """Runs every case of `cases` (name -> fn() returning (secs, rss, report)) once per round, the
-    cases alternating within a round, `runs` rounds. Per case: median seconds, max peak RSS, the
-    runs' seconds and the last report. On this noisy machine a single run of each tool can be off
-    by 1.5x; alternating rounds spread a slow spell over every tool."""
+    """Runs every case of `cases` (name -> fn() returning (seconds, peak RSS MiB, extra)) once per
+    round, the cases alternating within a round, `runs` rounds: a slow spell of this noisy machine
+    (a single run can be 1.5x off) then falls on every case, not on one. Per case: the median
+    seconds, the largest peak RSS, and each round's seconds, RSS and extra."""
     done = {name: [] for name in cases}
     for _ in range(runs):
         for name, fn in cases.items():
             done[name].append(fn())
-    out = {}
-    for name, results in done.items():
-        secs = sorted(r[0] for r in results)
-        out[name] = dict(secs=secs[len(secs) // 2], runs=[round(r[0], 2) for r in results],
-                         rss_mib=max(r[1] for r in results), report=results[-1][2])
-    return out
+    return {name: dict(secs=statistics.median(r[0] for r in rs), runs=[r[0] for r in rs],
+                       rss_runs=[r[1] for r in rs], rss_mib=max(r[1] for r in rs), extras=[r[2] for r in rs])
+            for name, rs in done.items()}
 
 
 def main():
@@ -170,12 +167,12 @@ def main():
     csv = os.path.join(WORK, f"orders-{args.rows}.csv")
     size = gen(args.floe, args.rows, csv)
     mb = size / 1e6
-    inputs = {"csv": (csv, mb)}
-    for kind, ext in (("jsonl", "jsonl"), ("parquet", "parquet")):
-        path = os.path.join(WORK, f"orders-{args.rows}.{ext}")
+    inputs = {}
+    for kind in ("jsonl", "parquet"):
+        path = os.path.join(WORK, f"orders-{args.rows}.{kind}")
         inputs[kind] = (path, gen(args.floe, args.rows, path, kind) / 1e6)
     print(f"== {csv}: {mb:.0f} MB, {args.rows} rows; {args.runs} alternating round(s), median")
-    round_no = iter(range(10**6))
+    round_no = itertools.count()
 
     def floe_case(path, t, prefix):
         return lambda: floe_ingest(args.floe, path, f"{tag}{t}-{next(round_no)}", prefix=prefix)
@@ -204,8 +201,8 @@ def main():
     add("pyarrow", f"CSV {mb:.0f} MB -> Parquet zstd", "pyarrow streaming, use_threads=False (local -> local)")
     if "pyiceberg" in m:
         add("pyiceberg", f"CSV {mb:.0f} MB -> Iceberg", "pyiceberg 0.12 append (pyarrow CSV read, local -> S3 + commit)")
-    add("u", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, S3 -> S3 + commit, {m['u']['report']['files']} file(s)")
-    add("a", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, day-partitioned, S3 -> S3 + commit, {m['a']['report']['files']} files")
+    add("u", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, S3 -> S3 + commit, {m['u']['extras'][-1]['files']} file(s)")
+    add("a", f"CSV {mb:.0f} MB -> Iceberg", f"Floe ingest, day-partitioned, S3 -> S3 + commit, {m['a']['extras'][-1]['files']} files")
 
     if args.big_rows:
         big = os.path.join(WORK, f"orders-{args.big_rows}.csv")
@@ -218,7 +215,7 @@ def main():
 
     for kind in ("jsonl", "parquet"):
         ksize = inputs[kind][1]
-        add(kind, f"{kind} {ksize:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, {m[kind]['report']['files']} file(s)", size_mb=ksize)
+        add(kind, f"{kind} {ksize:.0f} MB -> Iceberg", f"Floe ingest, unpartitioned, {m[kind]['extras'][-1]['files']} file(s)", size_mb=ksize)
 
     floe_mb_s = next(r["mb_s"] for r in rows if r["tool"].startswith("Floe ingest, unpartitioned"))  # like-for-like with the baselines
     lines = [

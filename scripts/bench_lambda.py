@@ -8,10 +8,10 @@ backfill, replay, register; not the demo's DataFusion queries), alternating, `--
 The other ingest figures come from the CLI; this one is what a Lambda function's memory is sized by.
 Results: bench/results/lambda.{md,json}.
 """
-import argparse, http.server, json, os, signal, statistics, subprocess, sys, threading, time
+import argparse, http.server, itertools, json, os, signal, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import WORK, floe_env, gen, measure, save_results  # noqa: E402
+from bench import WORK, floe_env, gen, measure, median_of_rounds, save_results  # noqa: E402
 
 
 def s3_event(bucket, key, size):
@@ -126,32 +126,34 @@ def main():
     key = f"orders-flat/bench/lambda-{tag}/{os.path.basename(csv)}"
     subprocess.run([args.floe, "put", csv, f"s3://floe-landing/{key}"], check=True, env=floe_env(f"lambda-{tag}"),
                    stdout=subprocess.DEVNULL)
-    cases = {"ingest function binary (Runtime API stub, one S3 event)": [], "floe CLI `ingest` (baseline)": []}
-    splits = []
-    for n in range(args.runs):
-        for name in cases:
-            # A fresh catalog and warehouse per run (floe_env derives both from the tag).
-            env = floe_env(f"lambda-{tag}-{n}-{name[:4]}")
-            if name.startswith("ingest"):
-                secs, rss, resp, split = run_function(args.ingest, env, s3_event("floe-landing", key, size))
-                splits.append(split)
-                status = [o["status"] for o in resp["objects"]]
-                assert status == ["committed"] and resp["objects"][0]["rows_written"] == args.rows, resp
-            else:
-                secs, rss, out = measure([args.floe, "ingest", f"s3://floe-landing/{key}"], env=env)
-                report = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
-                assert report["status"] == "committed", report
-            cases[name].append((secs, rss))
+    function, cli = "ingest function binary (Runtime API stub, one S3 event)", "floe CLI `ingest` (baseline)"
+    run_no = itertools.count()
+
+    def function_run():
+        # A fresh catalog and warehouse per run (floe_env derives both from the tag).
+        env = floe_env(f"lambda-{tag}-{next(run_no)}-inge")
+        secs, rss, resp, split = run_function(args.ingest, env, s3_event("floe-landing", key, size))
+        status = [o["status"] for o in resp["objects"]]
+        assert status == ["committed"] and resp["objects"][0]["rows_written"] == args.rows, resp
+        return secs, rss, split
+
+    def cli_run():
+        env = floe_env(f"lambda-{tag}-{next(run_no)}-floe")
+        secs, rss, out = measure([args.floe, "ingest", f"s3://floe-landing/{key}"], env=env)
+        report = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+        assert report["status"] == "committed", report
+        return secs, rss, None
+
+    m = median_of_rounds({function: function_run, cli: cli_run}, args.runs)
     lines = [f"Lambda-shaped ingest {tag}: CSV {mb:.0f} MB unpartitioned, S3 -> S3 + direct commit, one core, "
              f"{args.runs} alternating runs each", "",
              "| binary | seconds (median) | peak RSS MiB (max) | RSS ÷ CLI |", "|---|---:|---:|---:|"]
-    cli_rss = max(r for _, r in cases["floe CLI `ingest` (baseline)"])
+    cli_rss = m[cli]["rss_mib"]
     out = {}
-    for name, runs in cases.items():
-        secs = statistics.median(s for s, _ in runs)
-        rss = max(r for _, r in runs)
-        out[name] = dict(secs=secs, rss_mib=rss, runs=runs)
-        lines.append(f"| {name} | {secs:.2f} | {rss:.0f} | {rss / cli_rss:.2f} |")
+    for name, r in m.items():
+        out[name] = dict(secs=r["secs"], rss_mib=r["rss_mib"], runs=list(zip(r["runs"], r["rss_runs"])))
+        lines.append(f"| {name} | {r['secs']:.2f} | {r['rss_mib']:.0f} | {r['rss_mib'] / cli_rss:.2f} |")
+    splits = m[function]["extras"]
     anon = max(x["RssAnon"] for x in splits)
     file_backed = max(x["RssFile"] for x in splits)
     lines += ["", f"Of the function's resident memory (sampled every 10 ms): anonymous (heap, buffers) peak "

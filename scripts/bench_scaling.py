@@ -7,10 +7,10 @@ files), so the Floe 2-core figure is a floor. Median of `--runs` alternating run
 
 Results: printed as a markdown table and written to bench/results/scaling.{md,json}.
 """
-import argparse, os, statistics, subprocess, sys, time
+import argparse, itertools, os, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import WORK, floe_env, gen, measure, save_results  # noqa: E402
+from bench import WORK, floe_env, gen, measure, median_of_rounds, save_results  # noqa: E402
 
 
 def main():
@@ -49,17 +49,18 @@ def main():
         ("Floe, 2 cores, pipeline off", "0,1", lambda n: floe("off", n)),
         ("Floe, 2 cores, pipeline on (auto)", "0,1", lambda n: floe(None, n)),
     ]
-    secs = {name: [] for name, _, _ in cases}
-    rss = {name: [] for name, _, _ in cases}
-    n = 0
-    for _ in range(args.runs):
-        for name, cores, make in cases:
-            n += 1
-            cmd, e = make(n)
-            s, r, _ = measure(cmd, env=e, cores=cores)
-            secs[name].append(s)
-            rss[name].append(r)
-    med = {name: statistics.median(v) for name, v in secs.items()}
+    run_no = itertools.count(1)
+
+    def timed(cores, make):
+        def run():
+            cmd, e = make(next(run_no))
+            return measure(cmd, env=e, cores=cores)
+        return run
+
+    m = median_of_rounds({name: timed(cores, make) for name, cores, make in cases}, args.runs)
+    secs = {name: r["runs"] for name, r in m.items()}
+    rss = {name: r["rss_runs"] for name, r in m.items()}
+    med = {name: r["secs"] for name, r in m.items()}
     lines = [f"Scaling benchmark {tag}: CSV {mb:.0f} MB -> Parquet zstd (Floe: S3 -> S3 + commit, unpartitioned; DuckDB: local -> local), median of {args.runs}",
              "", "| case | cores | seconds (runs) | MB/s | peak RSS MiB | vs DuckDB same cores | vs same tool 1 core |", "|---|---:|---|---:|---:|---:|---:|"]
     for name, cores, _ in cases:
